@@ -1,0 +1,51 @@
+"""Run every `benchmarks/bench_*.py` and rewrite BENCHMARKS.md with the machine and date.
+
+Each bench module defines `run() -> str`, returning a markdown section (a `## title` and a table).
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib.util
+import os
+import platform
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def machine_line() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        if names:
+            cpu = names[0]
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+
+
+def main(argv=None) -> int:
+    only = set(argv if argv is not None else sys.argv[1:])
+    sections = []
+    for path in sorted(HERE.glob("bench_*.py")):
+        if only and path.stem not in only:
+            continue
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        print(f"running {path.name} ...", flush=True)
+        sections.append(module.run().strip())
+    header = ["# FlowQ benchmarks", "",
+              f"Machine: {machine_line()}  ", f"Date: {datetime.date.today().isoformat()}  ",
+              "Written by `make bench` (benchmarks/run.py); targets are stated in each section.", ""]
+    out = HERE.parent / "BENCHMARKS.md"
+    out.write_text("\n".join(header) + "\n\n".join(sections) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

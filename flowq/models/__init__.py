@@ -1,0 +1,1 @@
+"""FlowQ package."""

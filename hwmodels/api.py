@@ -1,0 +1,42 @@
+"""Public entry points of the hardware model: evaluate one genome or a whole population at any level.
+
+Metric glossary (keys of `NetworkCost.total` / per-layer dicts; every level reports the same shape):
+    ops                  MACs (batch included)
+    frac_ops             fractional OPs (hw-flowq eq. 5; bit-serial analogue with eq. 4)
+    bitops               sum of MACs * b_w * b_a
+    weight_bits          weight footprint in bits
+    activation_bits      input + output activation footprint in bits
+    dram_accesses_bits   off-chip traffic in bits (Coarse: compulsory; Mid: best buffer tiling; Fine: mapping)
+    latency_cycles       cycles (Coarse: ideal compute; Mid: max(compute, bandwidth); Fine: mapping)
+    throughput           MACs per cycle (= ops / latency_cycles)
+    energy               normalised energy (Fine only; None at Coarse/Mid)
+    energy_by_level      {"mac", "rf", "array", "buffer", "dram"} (Fine only)
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+
+from hwmodels.cost import LEVELS, NetworkCost
+from hwmodels.errors import GenomeError
+
+
+def _level_module(level: str):
+    if level not in LEVELS:
+        raise GenomeError(f"unknown level {level!r}; allowed: {', '.join(LEVELS)}")
+    return importlib.import_module({"coarse": "hwmodels.coarse", "mid": "hwmodels.mid",
+                                    "fine": "hwmodels.fine.mapper"}[level])
+
+
+def evaluate(workload, spec, bits_w, bits_a, *, level: str = "fine", objective: str = "energy") -> NetworkCost:
+    """Cost of one genome (per-layer `bits_w`, `bits_a`) on `spec` at `level`."""
+    return _level_module(level).evaluate_network(workload, spec, np.asarray(bits_w), np.asarray(bits_a),
+                                                 objective=objective)
+
+
+def evaluate_population(workload, spec, BW, BA, *, level: str = "fine", objective: str = "energy") -> dict:
+    """Network totals for a population: BW, BA of shape (n_individuals, n_layers) -> {metric: (n,) array}."""
+    return _level_module(level).evaluate_population(workload, spec, np.atleast_2d(BW), np.atleast_2d(BA),
+                                                    objective=objective)
