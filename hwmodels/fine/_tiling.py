@@ -1,0 +1,265 @@
+"""Buffer-level tiling kernels shared by Mid and Fine: divisor tilings, footprints in bits, DRAM reuse counting.
+
+Mid (`hwmodels/mid.py`) and the Fine mapper's outer level use exactly these functions, so the Fine DRAM traffic
+of any mapping is >= the minimum `_best_buffer_tiling` returns for the same buffer and bitwidths.
+
+Conventions (all arrays int64, C-contiguous; dimension indices from `hwmodels.config`):
+    bounds  (8,)  loop bounds [N, G, M, C, P, Q, R, S]: batch, groups, output channels per group, input channels
+                  per group, output rows, output columns, kernel rows, kernel columns (`layer_bounds`).
+    tile    (8,)  buffer-level tile extents; each divides its bound. The DRAM-level loop over tiles of dim d runs
+                  `bounds[d] // tile[d]` times.
+    order   int   index into `config.LOOP_ORDERS` (6 permutations of the three relevance groups NPQ / M / CRS,
+                  innermost first; G is always outermost).
+    geom    (4,)  [stride_h, stride_w, h_in, w_in]: input rows/columns actually stored (padding is never fetched).
+
+Reuse counting (Timeloop-style): a tensor's tile is fetched once per iteration of the DRAM-level loop nest, except
+that loops *inside* the innermost loop the tensor depends on leave the tile resident. With group orders this means:
+the tensor's traffic is divided by the trip count of its irrelevant group exactly when every group inside that one
+has trip count 1. Keeping dims of one relevance group together is never worse than interleaving them (exchange
+argument), and G outermost is optimal (every tensor depends on G), so the 6 group orders reach the minimum over all
+8! loop permutations.
+
+Psums (Eyeriss ISCA'16 access model): if an output tile is visited `a` times at the DRAM level (the reduction C/R/S
+is split across DRAM iterations and is not innermost), each output element costs a-1 reads and a-1 writes at the
+psum width plus one final write at the output width b_out -- the (2a-1) DRAM term of the Eyeriss psum formula.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from hwmodels import config
+
+GROUP_OF_DIM = config.GROUP_OF_DIM
+IRRELEVANT_GROUP = config.IRRELEVANT_GROUP
+LOOP_ORDERS = config.LOOP_ORDERS
+
+
+def layer_bounds(layer) -> np.ndarray:
+    """The (8,) int64 loop bounds [N, G, M, C, P, Q, R, S] of a `Layer`."""
+    return np.array([layer.n, layer.groups, layer.c_out // layer.groups, layer.c_in // layer.groups,
+                     layer.h_out, layer.w_out, layer.k_h, layer.k_w], dtype=np.int64)
+
+
+def layer_geometry(layer) -> np.ndarray:
+    """The (4,) int64 input geometry [stride_h, stride_w, h_in, w_in] of a `Layer` (h_in, w_in unpadded)."""
+    return np.array([layer.stride, layer.stride, layer.h_in, layer.w_in], dtype=np.int64)
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _psum_bits(b_w, b_a, reduction_size, b_max):
+    """Width in bits of a partial sum (hw-flowq 3.3.1): 2*max(b_w, b_a) + ceil(log2(reduction)), saturated at b_max.
+
+    The accumulator word is b_max bits (Eyeriss and Timeloop keep 16-bit psums at 16-bit operands), so the width
+    never exceeds b_max; at low precision it shrinks and more psums fit per word.
+    """
+    log2_red = 0
+    while (1 << log2_red) < reduction_size:
+        log2_red += 1
+    width = 2 * max(b_w, b_a) + log2_red
+    return min(width, b_max)
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _divisors(n):
+    """All divisors of n >= 1, ascending (int64 array)."""
+    count = 0
+    for d in range(1, n + 1):
+        if n % d == 0:
+            count += 1
+    out = np.empty(count, dtype=np.int64)
+    k = 0
+    for d in range(1, n + 1):
+        if n % d == 0:
+            out[k] = d
+            k += 1
+    return out
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _divisor_table(bounds):
+    """Divisors of each bound as a padded table: (divs (8, max_count) int64, counts (8,) int64)."""
+    counts = np.zeros(config.N_DIMS, dtype=np.int64)
+    for d in range(config.N_DIMS):
+        counts[d] = _divisors(bounds[d]).shape[0]
+    width = 1
+    for d in range(config.N_DIMS):
+        width = max(width, counts[d])
+    table = np.ones((config.N_DIMS, width), dtype=np.int64)
+    for d in range(config.N_DIMS):
+        divs = _divisors(bounds[d])
+        for k in range(divs.shape[0]):
+            table[d, k] = divs[k]
+    return table, counts
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _input_extent(out_tile, k_tile, stride, out_full, k_full, in_full):
+    """Input rows (or columns) a tile of `out_tile` outputs x `k_tile` kernel taps needs: (o-1)*s + k, halo included.
+
+    Clipped to the stored input size (padding is not fetched); the whole layer needs exactly `in_full`.
+    """
+    if out_tile == out_full and k_tile == k_full:
+        return in_full
+    extent = (out_tile - 1) * stride + k_tile
+    return min(extent, in_full)
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _tile_elems(bounds, tile, geom):
+    """Elements of each tensor inside a tile: (weights, inputs, outputs), int64.
+
+    weights = G*M*C*R*S, inputs = N*G*C*h*w with the halo h = (P-1)*stride + R (clipped), outputs = N*G*M*P*Q.
+    """
+    w = tile[1] * tile[2] * tile[3] * tile[6] * tile[7]
+    h = _input_extent(tile[4], tile[6], geom[0], bounds[4], bounds[6], geom[2])
+    wd = _input_extent(tile[5], tile[7], geom[1], bounds[5], bounds[7], geom[3])
+    i = tile[0] * tile[1] * tile[3] * h * wd
+    o = tile[0] * tile[1] * tile[2] * tile[4] * tile[5]
+    return w, i, o
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _reduction_complete(bounds, tile):
+    """True when the tile spans the whole reduction (C, R, S), so its outputs leave it final (b_out), not as psums."""
+    return tile[3] == bounds[3] and tile[6] == bounds[6] and tile[7] == bounds[7]
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _footprint_bits(bounds, tile, geom, b_w, b_a, b_out, b_psum):
+    """Buffer footprint of a tile in bits: weights at b_w, inputs at b_a, outputs at b_out (psum width if the
+    reduction is split across the tiles, since the buffer then holds partial sums)."""
+    w, i, o = _tile_elems(bounds, tile, geom)
+    b_o = b_out if _reduction_complete(bounds, tile) else b_psum
+    return w * b_w + i * b_a + o * b_o
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _group_trips(trips):
+    """Trip-count product of each relevance group (3,) from per-dim trip counts (8,)."""
+    g = np.ones(3, dtype=np.int64)
+    for d in range(config.N_DIMS):
+        if GROUP_OF_DIM[d] >= 0:
+            g[GROUP_OF_DIM[d]] *= trips[d]
+    return g
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _fetch_count(group_trips, total_trips, order, tensor):
+    """How many times a tensor's tile is (re)loaded by a loop nest with these trips and group order.
+
+    Equals total_trips / (trips of the tensor's irrelevant group) when every group inside it has one trip
+    (the tile stays resident across its innermost irrelevant loops), else total_trips.
+    """
+    irrelevant = IRRELEVANT_GROUP[tensor]
+    for k in range(3):
+        g = LOOP_ORDERS[order, k]
+        if g == irrelevant:
+            return total_trips // group_trips[g]
+        if group_trips[g] > 1:
+            return total_trips
+    return total_trips
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _dram_traffic_bits(bounds, tile, geom, order, b_w, b_a, b_out, b_psum):
+    """DRAM traffic in bits of the DRAM-level loop nest over buffer tiles: (weights, inputs, outputs incl. psums).
+
+    weights = tile_w * fetches * b_w; inputs = max(tile_i * fetches, all stored inputs) * b_a (every input is read
+    at least once); outputs = tile_o * (tiles_o * b_out + 2 * (visits_o - tiles_o) * b_psum) where visits_o is the
+    output tile's fetch count and tiles_o the number of distinct output tiles (Eyeriss (2a-1) psum term).
+    """
+    trips = np.empty(config.N_DIMS, dtype=np.int64)
+    total = 1
+    for d in range(config.N_DIMS):
+        trips[d] = bounds[d] // tile[d]
+        total *= trips[d]
+    gt = _group_trips(trips)
+    w_el, i_el, o_el = _tile_elems(bounds, tile, geom)
+    w_bits = w_el * _fetch_count(gt, total, order, config.TENSOR_W) * b_w
+    all_inputs = bounds[0] * bounds[1] * bounds[3] * geom[2] * geom[3]
+    i_bits = max(i_el * _fetch_count(gt, total, order, config.TENSOR_I), all_inputs) * b_a
+    o_tiles = trips[0] * trips[1] * trips[2] * trips[4] * trips[5]
+    o_visits = _fetch_count(gt, total, order, config.TENSOR_O)
+    o_bits = o_el * (o_tiles * b_out + 2 * (o_visits - o_tiles) * b_psum)
+    return w_bits, i_bits, o_bits
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _best_dram_order(bounds, tile, geom, b_w, b_a, b_out, b_psum):
+    """The loop order (0..5) with the least DRAM traffic for a buffer tile: (order, traffic_bits)."""
+    best_order = 0
+    best_bits = np.int64(-1)
+    for order in range(config.N_ORDERS):
+        w, i, o = _dram_traffic_bits(bounds, tile, geom, order, b_w, b_a, b_out, b_psum)
+        if best_bits < 0 or w + i + o < best_bits:
+            best_bits = w + i + o
+            best_order = order
+    return best_order, best_bits
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _best_buffer_tiling(bounds, geom, b_w, b_a, b_out, b_psum, buffer_bits):
+    """Minimum DRAM traffic over every divisor tiling that fits the buffer x every loop order.
+
+    Args:
+        bounds: (8,) int64 loop bounds (`layer_bounds`).
+        geom: (4,) int64 [stride_h, stride_w, h_in, w_in] (`layer_geometry`).
+        b_w, b_a, b_out, b_psum: weight, input, output and partial-sum widths in bits.
+        buffer_bits: global-buffer capacity in bits.
+
+    Returns:
+        (status, traffic_bits, tile (8,) int64, order, n_fitting): status `config.STATUS_OK`, or
+        `config.STATUS_NO_MAPPING` when not even the 1x..x1 tile fits (traffic -1). Ties keep the first tiling
+        found in odometer order (deterministic).
+    """
+    table, counts = _divisor_table(bounds)
+    idx = np.zeros(config.N_DIMS, dtype=np.int64)
+    tile = np.ones(config.N_DIMS, dtype=np.int64)
+    best_tile = np.ones(config.N_DIMS, dtype=np.int64)
+    best_bits = np.int64(-1)
+    best_order = 0
+    n_fit = 0
+    while True:
+        for d in range(config.N_DIMS):
+            tile[d] = table[d, idx[d]]
+        fits = _footprint_bits(bounds, tile, geom, b_w, b_a, b_out, b_psum) <= buffer_bits
+        if fits:
+            n_fit += 1
+            order, bits = _best_dram_order(bounds, tile, geom, b_w, b_a, b_out, b_psum)
+            if best_bits < 0 or bits < best_bits:
+                best_bits = bits
+                best_order = order
+                best_tile[:] = tile
+        # odometer step; footprints grow with every factor, so a tile that does not fit ends its digit's run
+        d = 0
+        if not fits:
+            idx[0] = counts[0] - 1
+        while d < config.N_DIMS:
+            idx[d] += 1
+            if idx[d] < counts[d]:
+                break
+            idx[d] = 0
+            d += 1
+        if d == config.N_DIMS:
+            break
+    status = config.STATUS_OK if best_bits >= 0 else config.STATUS_NO_MAPPING
+    return status, best_bits, best_tile, best_order, n_fit
+
+
+def best_buffer_tiling(layer, b_w: int, b_a: int, b_out: int, buffer_bits: int, b_max: int = 16):
+    """Python convenience wrapper: minimum DRAM traffic (bits) of `layer` with a buffer of `buffer_bits`.
+
+    Returns:
+        (traffic_bits, tile (8,) ndarray, order index) ; raises `MappingError` when no tile fits.
+    """
+    from hwmodels.errors import MappingError
+
+    b_psum = int(_psum_bits(int(b_w), int(b_a), layer.reduction_size, int(b_max)))
+    status, bits, tile, order, _ = _best_buffer_tiling(layer_bounds(layer), layer_geometry(layer), int(b_w),
+                                                       int(b_a), int(b_out), b_psum, int(buffer_bits))
+    if status != config.STATUS_OK:
+        raise MappingError(f"layer {layer.name!r}: no buffer tile fits {buffer_bits} bits even with every loop "
+                           f"bound tiled to 1; enlarge buffer_size_bits")
+    return int(bits), tile, int(order)
