@@ -6,16 +6,28 @@ dataflow, the PE type (SIMD-vectorised or bit-serial) and the per-access energie
 
 Units: sizes in bits unless the field name says otherwise; bandwidths in bits per cycle; energies per access
 of one `word_bits`-bit word (normalised to one 16-bit MAC, or pJ when `energy.unit == "pJ"`).
-The loader (`load_spec`) is filled in by the spec module's loader section below.
+`load_spec(name_or_path)` reads a package preset (`PRESETS`) or a user YAML file; the YAML keys are the
+dataclass field names (the fields are the schema: type and default, no default = required), and
+`presets/example-custom.yaml` documents the format.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import yaml
+
+from hwmodels.errors import SpecError
 
 DATAFLOWS = ("RS", "WS", "OS")
 PE_TYPES = ("simd", "bitserial")
 ENERGY_UNITS = ("normalised", "pJ")
+SUPPORTED_VERSIONS = (1,)
+PRESET_DIR = Path(__file__).resolve().parent / "presets"
+PRESETS = ("spatial-168", "spatial-256", "spatial-1024", "eyeriss-1024", "eyeriss-256-db", "bs-168", "bs-256",
+           "bs-1024", "eyeriss-like-timeloop")
 
 
 @dataclass(frozen=True)
@@ -99,9 +111,191 @@ class AcceleratorSpec:
         return validate_spec(replace(self, dram_bw_bits_per_cycle=float(bits_per_cycle)))
 
 
-def validate_spec(spec: AcceleratorSpec) -> AcceleratorSpec:
-    """Cross-field checks; raises `SpecError` listing every problem. Returns the spec unchanged.
 
-    (Placeholder until the loader section implements the full rule set.)
-    """
+# ---- loader: structure checks (keys, types), then cross-field rules; every problem in one SpecError --------------
+
+_REQUIRED = object()
+
+
+def _schema(cls) -> dict:
+    """Field name -> (annotation string, default or _REQUIRED) of a spec dataclass: the fields are the schema."""
+    schema = {}
+    for spec_field in dataclasses.fields(cls):
+        if spec_field.default is not dataclasses.MISSING:
+            default = spec_field.default
+        elif spec_field.default_factory is not dataclasses.MISSING:
+            default = spec_field.default_factory()
+        else:
+            default = _REQUIRED
+        schema[spec_field.name] = (str(spec_field.type), default)
+    return schema
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _coerce(annotation: str, value):
+    """`value` converted to the field's type, or None when it has the wrong type."""
+    if annotation == "int":
+        return value if _is_int(value) else None
+    if annotation == "float":
+        return float(value) if _is_int(value) or isinstance(value, float) else None
+    if annotation == "str":
+        return value if isinstance(value, str) else None
+    if annotation == "tuple":
+        ok = isinstance(value, (list, tuple)) and all(_is_int(item) for item in value)
+        return tuple(value) if ok else None
+    raise TypeError(f"spec schema has no coercion for {annotation}")  # programming error, not user input
+
+
+_TYPE_WORDS = {"int": "an integer", "float": "a number", "str": "a string", "tuple": "a list of integers",
+               "EnergyTable": "a mapping"}
+
+
+def _check_structure(data, cls, path: str, problems: list) -> dict:
+    """Typed values of `data` for dataclass `cls`: unknown, missing and mistyped keys go to `problems`."""
+    if not isinstance(data, dict):
+        problems.append(f"{path}: {data!r} is not a mapping; expected keys: {', '.join(_schema(cls))}")
+        return {}
+    schema = _schema(cls)
+    values = {}
+    for key in data:
+        if key not in schema:
+            problems.append(f"{path}.{key}: unknown key; recognised keys: {', '.join(schema)}")
+    for key, (annotation, default) in schema.items():
+        if key not in data:
+            if default is _REQUIRED:
+                problems.append(f"{path}.{key}: missing required key ({_TYPE_WORDS[annotation]})")
+            else:
+                values[key] = default
+            continue
+        if annotation == "EnergyTable":
+            values[key] = EnergyTable(**_check_structure(data[key], EnergyTable, f"{path}.{key}", problems))
+            continue
+        typed = _coerce(annotation, data[key])
+        if typed is None:
+            problems.append(f"{path}.{key}: {data[key]!r} has the wrong type; expected {_TYPE_WORDS[annotation]}")
+        else:
+            values[key] = typed
+    return values
+
+
+def _cross_field_problems(spec: AcceleratorSpec, path: str) -> list:
+    """Cross-field rules (STYLE 4.3); one message per violated rule: path, value, what is allowed."""
+    problems = []
+    for key in ("pe_rows", "pe_cols", "b_max", "lanes", "word_bits"):
+        if getattr(spec, key) < 1:
+            problems.append(f"{path}.{key}: {getattr(spec, key)} must be >= 1")
+    for key in ("rf_filter_words", "rf_ifmap_words", "rf_psum_words"):
+        if getattr(spec, key) < 1:
+            problems.append(f"{path}.{key}: {getattr(spec, key)} words cannot hold one operand of b_max="
+                            f"{spec.b_max} bits; needs >= 1 word (the psum RF must hold one psum)")
+    if spec.buffer_size_bits < 1:
+        problems.append(f"{path}.buffer_size_bits: {spec.buffer_size_bits} must be > 0 bits")
+    if spec.dram_bw_bits_per_cycle <= 0:
+        problems.append(f"{path}.dram_bw_bits_per_cycle: {spec.dram_bw_bits_per_cycle} must be > 0 bits/cycle")
+    if spec.buffer_bw_bits_per_cycle < 0:
+        problems.append(f"{path}.buffer_bw_bits_per_cycle: {spec.buffer_bw_bits_per_cycle} must be >= 0 "
+                        "(0 = unlimited)")
+    if spec.dataflow not in DATAFLOWS:
+        problems.append(f"{path}.dataflow: {spec.dataflow!r} is unknown; allowed: {', '.join(DATAFLOWS)}")
+    if spec.pe_type not in PE_TYPES:
+        problems.append(f"{path}.pe_type: {spec.pe_type!r} is unknown; allowed: {', '.join(PE_TYPES)}")
+    if spec.pe_type == "simd" and spec.lanes != 1:
+        problems.append(f"{path}.lanes: {spec.lanes}; a simd PE packs operands instead (hw-flowq eq. 3), "
+                        "set lanes: 1 or pe_type: bitserial")
+    if spec.version not in SUPPORTED_VERSIONS:
+        problems.append(f"{path}.version: {spec.version} is not supported; supported: "
+                        f"{', '.join(map(str, SUPPORTED_VERSIONS))}")
+    bits = spec.bitwidths
+    if not bits:
+        problems.append(f"{path}.bitwidths: empty; list the supported bitwidths, e.g. [2, 4, 6, 8, 16]")
+    elif list(bits) != sorted(set(bits)):
+        problems.append(f"{path}.bitwidths: {list(bits)} must be strictly ascending without repeats")
+    bad_bits = [b for b in bits if not 1 <= b <= spec.b_max]
+    if bad_bits:
+        problems.append(f"{path}.bitwidths: {bad_bits} not supported by the PE; allowed 1..b_max={spec.b_max}")
+    energy = spec.energy
+    if energy.unit not in ENERGY_UNITS:
+        problems.append(f"{path}.energy.unit: {energy.unit!r} is unknown; allowed: {', '.join(ENERGY_UNITS)}")
+    for key in ("mac", "rf_filter", "rf_ifmap", "rf_psum", "array", "buffer", "dram"):
+        if getattr(energy, key) < 0:
+            problems.append(f"{path}.energy.{key}: {getattr(energy, key)} must be >= 0")
+    return problems
+
+
+def validate_spec(spec: AcceleratorSpec, path: str | None = None) -> AcceleratorSpec:
+    """Cross-field checks of a spec object; raises `SpecError` listing every problem. Returns the spec unchanged."""
+    problems = _cross_field_problems(spec, path or spec.name)
+    if problems:
+        raise SpecError(f"invalid accelerator spec {spec.name!r}:\n  " + "\n  ".join(problems))
     return spec
+
+
+def spec_from_dict(data: dict, *, source: str = "<dict>", dataflow: str | None = None, **overrides) -> AcceleratorSpec:
+    """Build and validate a spec from a YAML-like mapping (keys = `AcceleratorSpec` field names).
+
+    Args:
+        data: the mapping; `name` defaults to `source`, `energy` is a nested mapping of `EnergyTable` fields.
+        source: where the mapping came from (preset name or file path), used in error paths.
+        dataflow: "RS", "WS" or "OS" overriding the file's dataflow (hw-flowq 6.3.3).
+        **overrides: field = value replacing the file's value (e.g. `buffer_size_bits=2**20`); an `energy`
+            override is a mapping merged into the file's energy table.
+
+    Raises:
+        SpecError: every structural and cross-field problem, one per line, each naming its path.
+    """
+    merged = dict(data) if isinstance(data, dict) else data
+    if isinstance(merged, dict):
+        merged.setdefault("name", source)
+        for key, value in overrides.items():
+            if key == "energy" and isinstance(value, dict) and isinstance(merged.get("energy"), dict):
+                value = {**merged["energy"], **value}
+            merged[key] = value
+        if dataflow is not None:
+            merged["dataflow"] = str(dataflow).upper()
+    problems = []
+    values = _check_structure(merged, AcceleratorSpec, source, problems)
+    if "version" in values and isinstance(merged, dict) and "version" not in merged:
+        problems.append(f"{source}.version: missing; every spec file starts with `version: 1`")
+    if problems or len(values) < len(_schema(AcceleratorSpec)):
+        # still run the cross-field rules on what is well-typed, so that one error lists everything
+        defaults = {key: default for key, (_, default) in _schema(AcceleratorSpec).items() if default is not _REQUIRED}
+        partial = AcceleratorSpec(**{"name": source, "pe_rows": 1, "pe_cols": 1, **defaults, **values})
+        problems += _cross_field_problems(partial, source)
+        raise SpecError(f"invalid accelerator spec {source!r}:\n  " + "\n  ".join(problems))
+    return validate_spec(AcceleratorSpec(**values), source)
+
+
+def load_spec(name_or_path: str, *, dataflow: str | None = None, **overrides) -> AcceleratorSpec:
+    """Load a preset by name (`PRESETS`) or a user YAML file, validated.
+
+    Args:
+        name_or_path: a preset name such as "spatial-256", or a path to a YAML file.
+        dataflow: "RS", "WS" or "OS" overriding the file's dataflow.
+        **overrides: field = value replacing the file's value (see `spec_from_dict`).
+
+    Returns:
+        The frozen, validated `AcceleratorSpec`.
+
+    Raises:
+        SpecError: unknown preset / missing file (lists the presets), unreadable YAML, or invalid content.
+    """
+    key = str(name_or_path)
+    if key.lower() in PRESETS:
+        path = PRESET_DIR / f"{key.lower()}.yaml"
+        source = key.lower()
+    else:
+        path = Path(key).expanduser()
+        source = str(path)
+        if not path.is_file():
+            raise SpecError(f"spec {key!r} is neither a preset nor an existing YAML file; presets: "
+                            f"{', '.join(PRESETS)}")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{source}: not valid YAML ({exc})") from None
+    if isinstance(data, dict) and "name" not in data:
+        data["name"] = source if key.lower() in PRESETS else path.stem
+    return spec_from_dict(data, source=source, dataflow=dataflow, **overrides)
