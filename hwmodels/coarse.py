@@ -17,7 +17,7 @@ from hwmodels.spec import AcceleratorSpec
 
 # metrics summed over layers to get the network total; ratios are recomputed from the sums
 ADDITIVE_METRICS = ("ops", "frac_ops", "bitops", "weight_bits", "activation_bits", "dram_accesses_bits",
-                    "latency_cycles", "offchip_passes", "compute_cycles")
+                    "latency_cycles", "compulsory_dram_bits", "compute_cycles")
 
 
 def layer_counts(workload) -> dict:
@@ -87,7 +87,8 @@ def coarse_layer_metrics(workload, spec: AcceleratorSpec, BW, BA) -> dict:
         ops (MACs), frac_ops (OPs / speed-up, eq. 5), bitops (MACs * b_w * b_a), weight_bits,
         activation_bits (inputs at b_a + outputs at the next b_a), dram_accesses_bits (compulsory: weights +
         activations, each moved once), compute_cycles = latency_cycles (ceil(MACs / (n_pes * MACs per PE-cycle))),
-        throughput (MACs / cycle), ctc (MACs per DRAM byte), offchip_passes (1: the layer crosses once),
+        throughput (MACs / cycle), ctc (MACs per DRAM byte), compulsory_dram_bits, offchip_passes (DRAM traffic /
+        compulsory traffic: how many times each bit crosses the chip boundary on average; 1 here),
         utilization (1: the ideal array is always busy).
     """
     BW, BA = check_bits(workload, spec, BW, BA)
@@ -105,11 +106,12 @@ def coarse_layer_metrics(workload, spec: AcceleratorSpec, BW, BA) -> dict:
         "weight_bits": weight_bits,
         "activation_bits": activation_bits,
         "dram_accesses_bits": dram_bits,
+        "compulsory_dram_bits": dram_bits,
         "compute_cycles": compute_cycles,
         "latency_cycles": compute_cycles,
         "throughput": ops / compute_cycles,
         "ctc": ops / (dram_bits / 8.0),
-        "offchip_passes": np.ones(BW.shape, dtype=np.int64),
+        "offchip_passes": np.ones(BW.shape),
         "utilization": np.ones(BW.shape),
     }
 
@@ -120,6 +122,7 @@ def network_totals(per_layer: dict) -> dict:
     totals["throughput"] = totals["ops"] / totals["latency_cycles"]
     totals["ctc"] = totals["ops"] / (totals["dram_accesses_bits"] / 8.0)
     totals["utilization"] = totals["compute_cycles"] / totals["latency_cycles"]
+    totals["offchip_passes"] = totals["dram_accesses_bits"] / totals["compulsory_dram_bits"]
     return totals
 
 

@@ -9,7 +9,8 @@ lower precision lets bigger tiles fit), which guarantees Fine traffic >= Mid tra
     latency_cycles = max(ideal compute cycles, ceil(DRAM bits / bandwidth))
     throughput     = MACs / latency_cycles
     ctc            = MACs per DRAM byte (computation-to-communication ratio)
-    offchip_passes = DRAM-level tile iterations (how many times the buffer is refilled for the layer)
+    offchip_passes = DRAM traffic / compulsory traffic (how many times each bit crosses the chip boundary on
+                     average; 1 = Coarse's floor)
 """
 
 from __future__ import annotations
@@ -61,12 +62,10 @@ def describe_tiling(tile: tuple, order: int) -> str:
     return f"tile {dims}; DRAM loops (outer->inner) {groups}"
 
 
-def _tiling_arrays(workload, spec: AcceleratorSpec, BW, BA, BO) -> tuple[np.ndarray, np.ndarray, list]:
-    """DRAM traffic (n, L) bits, DRAM tile iterations (n, L) and the tilings, solving each distinct
-    (layer, b_w, b_a, b_out) of the population once."""
+def _tiling_arrays(workload, spec: AcceleratorSpec, BW, BA, BO) -> tuple[np.ndarray, list]:
+    """DRAM traffic (n, L) in bits and the tilings, solving each distinct (layer, b_w, b_a, b_out) once."""
     n, n_layers = BW.shape
     traffic = np.empty((n, n_layers), dtype=np.int64)
-    passes = np.empty((n, n_layers), dtype=np.int64)
     tilings = [[None] * n_layers for _ in range(n)]
     for position, layer in enumerate(workload):
         triples = np.stack([BW[:, position], BA[:, position], BO[:, position]], axis=1)
@@ -74,12 +73,10 @@ def _tiling_arrays(workload, spec: AcceleratorSpec, BW, BA, BO) -> tuple[np.ndar
         for k, (b_w, b_a, b_out) in enumerate(unique):
             bits, tile, order = best_tiling(layer, b_w, b_a, b_out, spec)
             rows = np.flatnonzero(inverse.reshape(-1) == k)
-            bounds = _tiling.layer_bounds(layer)
             traffic[rows, position] = bits
-            passes[rows, position] = int(np.prod(bounds // np.asarray(tile)))
             for row in rows:
                 tilings[row][position] = (tile, order)
-    return traffic, passes, tilings
+    return traffic, tilings
 
 
 def mid_layer_metrics(workload, spec: AcceleratorSpec, BW, BA, *, with_tilings: bool = False):
@@ -91,7 +88,7 @@ def mid_layer_metrics(workload, spec: AcceleratorSpec, BW, BA, *, with_tilings: 
     """
     BW, BA = coarse.check_bits(workload, spec, BW, BA)
     metrics = coarse.coarse_layer_metrics(workload, spec, BW, BA)
-    traffic, passes, tilings = _tiling_arrays(workload, spec, BW, BA, coarse.output_bits(BA, spec))
+    traffic, tilings = _tiling_arrays(workload, spec, BW, BA, coarse.output_bits(BA, spec))
     transfer_cycles = np.ceil(traffic / spec.dram_bw_bits_per_cycle)
     latency = np.maximum(metrics["compute_cycles"], transfer_cycles)
     metrics.update(
@@ -99,7 +96,7 @@ def mid_layer_metrics(workload, spec: AcceleratorSpec, BW, BA, *, with_tilings: 
         latency_cycles=latency,
         throughput=metrics["ops"] / latency,
         ctc=metrics["ops"] / (traffic / 8.0),
-        offchip_passes=passes,
+        offchip_passes=traffic / metrics["compulsory_dram_bits"],
         utilization=metrics["compute_cycles"] / latency,
     )
     return (metrics, tilings) if with_tilings else metrics
