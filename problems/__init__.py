@@ -1,1 +1,11 @@
-"""FlowQ package."""
+"""pymoo Problems over integer bitwidth genomes, one per hardware abstraction level (Coarse, Mid, Fine)."""
+
+from problems.base import QuantProblem, make_evaluator, problem_class
+from problems.coarse import CoarseProblem
+from problems.fine import FineProblem
+from problems.mid import MidProblem
+
+PROBLEMS = {"coarse": CoarseProblem, "mid": MidProblem, "fine": FineProblem}
+
+__all__ = ["QuantProblem", "CoarseProblem", "MidProblem", "FineProblem", "PROBLEMS", "make_evaluator",
+           "problem_class"]

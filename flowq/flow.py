@@ -1,0 +1,317 @@
+"""The level-switch flow of hw-flowq 3.1 (Fig. 2/3): search a level, refine to the next, abstract back.
+
+    flow = Flow("resnet20", "digits", evaluator="finetune", hw="spatial-256", out="runs/x")
+    coarse = flow.search("coarse", "nsga2", n_gen=10)
+    mid = flow.refine(coarse, "mid", constraints={"frac_ops": 0.35})   # seeded with coarse's Pareto set
+    if not mid.feasible:
+        coarse = flow.abstract()                                          # back to Coarse, rethink its inputs
+
+All levels of one Flow share the accuracy evaluator and its per-genome cache (psi does not depend on the
+hardware level), so a genome fine-tuned at Coarse is never fine-tuned again at Mid or Fine.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from pymoo.algorithms.moo.nsga2 import NSGA2
+from pymoo.algorithms.soo.nonconvex.ga import GA
+from pymoo.operators.selection.tournament import TournamentSelection, compare
+from pymoo.optimize import minimize
+from pymoo.termination.max_gen import MaximumGenerationTermination
+
+from flowq.callbacks import SearchMonitor, dumps, write_atomic
+from flowq.operators import IntegerSampling, SeededSampling, SingleLocusMutation, SinglePointCrossover
+from hwmodels.errors import FlowQError, GenomeError
+from problems import PROBLEMS, QuantProblem, make_evaluator
+from problems.base import ACCURACY
+
+ALGORITHMS = ("nsga2", "soga")
+LEVEL_ORDER = ("coarse", "mid", "fine")
+DEFAULT_SOGA_THRESHOLD = 0.05  # t of hw-flowq eq. 1: 5 points of accuracy loss make the fitness negative
+
+
+def _soga_tournament(pop, P, random_state=None, **kwargs):
+    """Binary tournament for SOGA: the feasible / less violating, then the fitter individual wins."""
+    S = np.full(P.shape[0], -1, dtype=np.int64)
+    for i, (a, b) in enumerate(P):
+        if pop[a].CV[0] > 0.0 or pop[b].CV[0] > 0.0:
+            S[i] = compare(a, pop[a].CV[0], b, pop[b].CV[0], method="smaller_is_better",
+                           return_random_if_equal=True, random_state=random_state)
+        else:
+            S[i] = compare(a, pop[a].F[0], b, pop[b].F[0], method="smaller_is_better",
+                           return_random_if_equal=True, random_state=random_state)
+    return S[:, None]
+
+
+def make_algorithm(name: str = "nsga2", pop_size: int = 25, *, sampling=None, crossover_prob: float = 1.0,
+                   mutation_prob: float = 0.4):
+    """NSGA-II or SOGA with hw-flowq's operators (3.2.2, 6: crossover p = 1.0, mutation p = 0.4).
+
+    Args:
+        name: "nsga2" (crowded-comparison selection) or "soga" (pymoo GA with binary tournament selection;
+            the problem must carry the eq. 1 fitness, i.e. `soga_threshold`).
+        pop_size: |P|.
+        sampling: initial-population operator (default uniform integers; `SeededSampling` to seed).
+    """
+    if name not in ALGORITHMS:
+        raise GenomeError(f"algorithm {name!r}; allowed: {', '.join(ALGORITHMS)}")
+    if not isinstance(pop_size, (int, np.integer)) or pop_size < 2:
+        raise GenomeError(f"pop_size={pop_size!r}: a genetic search needs a population of at least 2")
+    operators = dict(pop_size=int(pop_size), sampling=sampling or IntegerSampling(),
+                     crossover=SinglePointCrossover(prob=crossover_prob),
+                     mutation=SingleLocusMutation(prob=mutation_prob), eliminate_duplicates=True)
+    if name == "nsga2":
+        return NSGA2(**operators)
+    return GA(selection=TournamentSelection(func_comp=_soga_tournament, pressure=2), **operators)
+
+
+@dataclass
+class SearchResult:
+    """The outcome of one search at one level (the content of its results.json plus live objects).
+
+    Attributes:
+        level: "coarse", "mid" or "fine".
+        data: the results.json dictionary (front, hypervolume, hv_leader, ...).
+        problem: the problem searched (None when loaded from disk).
+        out: the run folder (None when nothing was written).
+    """
+
+    level: str
+    data: dict
+    problem: QuantProblem | None = None
+    out: Path | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def front(self) -> list:
+        """Pareto solutions: dicts with bits_w, bits_a, metrics (accuracy as psi), F."""
+        return self.data["front"]
+
+    @property
+    def feasible(self) -> bool:
+        """Whether at least one evaluated candidate met every constraint."""
+        return bool(self.data["front"])
+
+    @property
+    def hypervolume(self) -> list:
+        """Hypervolume of the front after every generation (fixed reference point)."""
+        return self.data["hypervolume"]
+
+    def leader(self, kind: str = "hv") -> dict | None:
+        """The "hv", "accuracy" or "compression" leader solution (None on an empty front)."""
+        index = self.data.get(f"{kind}_leader")
+        return None if index is None else self.front[index]
+
+    @property
+    def bits(self) -> tuple[np.ndarray, np.ndarray]:
+        """(BW, BA) of the front, shape (n_front, n_layers) each."""
+        n_layers = len(self.data["config"]["layer_names"])
+        BW = np.asarray([s["bits_w"] for s in self.front], dtype=np.int64).reshape(-1, n_layers)
+        BA = np.asarray([s["bits_a"] for s in self.front], dtype=np.int64).reshape(-1, n_layers)
+        return BW, BA
+
+    @classmethod
+    def load(cls, run) -> "SearchResult":
+        """Read a run folder (or its results.json)."""
+        path = Path(run)
+        path = path / "results.json" if path.is_dir() else path
+        if not path.exists():
+            raise FlowQError(f"{path} does not exist; pass a run folder written by `flowq search` (it holds "
+                             f"results.json)")
+        data = json.loads(path.read_text())
+        return cls(data["level"], data, None, path.parent)
+
+
+class Flow:
+    """Search, refine and abstract across the Coarse, Mid and Fine levels with one accuracy evaluator.
+
+    Args:
+        model: model / zoo name, e.g. "resnet20".
+        dataset: dataset name, e.g. "digits".
+        evaluator: "finetune", "proxy" or an evaluator object (`.evaluate(bits_w, bits_a)`).
+        hw: accelerator preset, YAML path or `AcceleratorSpec` used by every level.
+        dataflow: "RS", "WS" or "OS" overriding the spec's.
+        epochs: fine-tuning epochs for a "finetune" evaluator built here.
+        seed: seeds the evaluator and, unless a call overrides it, every search.
+        out: folder under which each search writes a sub-folder named after its level (None: no files).
+        verbose: print a progress line per generation.
+        problem_kwargs: defaults for every problem (bitwidths, tie, fixed_bits, batch, ...).
+    """
+
+    def __init__(self, model: str = "resnet20", dataset: str = "digits", evaluator="finetune", *,
+                 hw="spatial-256", dataflow=None, epochs: float | None = None, seed: int = 0, out=None,
+                 verbose: bool = True, evaluator_kwargs: dict | None = None, **problem_kwargs):
+        self.model, self.dataset, self.hw, self.dataflow = model, dataset, hw, dataflow
+        self.seed = int(seed)
+        if isinstance(evaluator, str):
+            evaluator = make_evaluator(evaluator, model, dataset, epochs=epochs, seed=self.seed,
+                                       **(evaluator_kwargs or {}))
+        self.evaluator = evaluator
+        self.out = None if out is None else Path(out)
+        self.verbose = verbose
+        self.problem_kwargs = problem_kwargs
+        self.accuracy_cache: dict = {}
+        self.results: list = []  # the level stack: one SearchResult per level visited, coarsest first
+
+    # ---- problems ---------------------------------------------------------------------------------------
+    def problem(self, level: str, **kwargs) -> QuantProblem:
+        """A problem at `level` sharing this flow's evaluator, hardware and accuracy cache."""
+        if level not in PROBLEMS:
+            raise FlowQError(f"unknown level {level!r}; allowed: {', '.join(PROBLEMS)}")
+        hw = kwargs.pop("hw", self.hw)
+        options = dict(self.problem_kwargs, dataset=self.dataset, dataflow=self.dataflow, evaluator=self.evaluator,
+                       accuracy_cache=self.accuracy_cache, seed=self.seed)
+        options.update(kwargs)
+        return PROBLEMS[level](self.model, hw, **options)
+
+    def _run_folder(self, level: str, out) -> Path | None:
+        if out is not None:
+            return Path(out)
+        if self.out is None:
+            return None
+        folder, k = self.out / level, 2
+        while folder.exists() and any(r.out == folder for r in self.results):
+            folder, k = self.out / f"{level}-{k}", k + 1
+        return folder
+
+    # ---- search ---------------------------------------------------------------------------------------------
+    def search(self, problem="coarse", algorithm="nsga2", n_gen: int = 50, *, pop_size: int = 25,
+               seed: int | None = None, seeds=None, out=None, ref_point=None, resume: bool = False,
+               soga_threshold: float | None = None) -> SearchResult:
+        """Run one genetic search and push its result on the level stack.
+
+        Args:
+            problem: a `QuantProblem` or a level name (built with `self.problem`).
+            algorithm: "nsga2", "soga" or a configured pymoo Algorithm.
+            n_gen: generations (the initial population counts as generation 1, as in pymoo).
+            pop_size: |P| for a named algorithm.
+            seed: seed of every random choice (default the flow's seed); same seed => same result.
+            seeds: genomes (n, n_var) put first in the initial population (filled up randomly).
+            out: run folder (default `<flow out>/<level>`; None and no flow out: nothing written).
+            ref_point: hypervolume reference point in normalised objective space (default 1.1 each).
+            resume: continue from `out/checkpoint.pkl` when it exists, up to `n_gen` generations in total.
+            soga_threshold: t of hw-flowq eq. 1 when `algorithm="soga"` builds the problem from a level name.
+        """
+        seed = self.seed if seed is None else int(seed)
+        if isinstance(problem, str):
+            extra = {}
+            if algorithm == "soga":
+                extra["soga_threshold"] = soga_threshold or DEFAULT_SOGA_THRESHOLD
+            problem = self.problem(problem, **extra)
+        if algorithm == "soga" and problem.soga_threshold is None:
+            raise GenomeError("algorithm 'soga' needs a problem with the hw-flowq eq. 1 fitness: build it with "
+                              "soga_threshold=t (e.g. 0.05)")
+        if n_gen < 1:
+            raise GenomeError(f"n_gen={n_gen}: run at least one generation")
+        folder = self._run_folder(problem.level, out)
+        algorithm_name = algorithm if isinstance(algorithm, str) else type(algorithm).__name__
+        meta = {"algorithm": algorithm_name, "seed": seed, "pop_size": pop_size, "n_gen": n_gen}
+        checkpoint = None if folder is None else folder / "checkpoint.pkl"
+        if resume and checkpoint is not None and checkpoint.exists():
+            algo = pickle.loads(checkpoint.read_bytes())
+            algo.termination = MaximumGenerationTermination(n_gen)
+            problem, monitor = algo.problem, algo.callback
+            monitor.meta.update(meta)
+            res = minimize(problem, algo, copy_algorithm=False)
+        else:
+            if isinstance(algorithm, str):
+                sampling = SeededSampling(seeds) if seeds is not None and len(seeds) else None
+                algo = make_algorithm(algorithm, pop_size, sampling=sampling)
+            else:
+                algo = algorithm
+            monitor = SearchMonitor(ref_point=ref_point, out=folder, verbose=self.verbose, meta=meta)
+            res = minimize(problem, algo, ("n_gen", n_gen), seed=seed, callback=monitor, copy_algorithm=False,
+                           verbose=False)
+        data = monitor.results(complete=True)
+        if folder is not None:
+            write_atomic(folder / "results.json", dumps(data))
+            from flowq.plots import plot_run
+
+            plot_run(data, folder)
+        result = SearchResult(problem.level, data, problem, folder, {"pymoo": res})
+        self.results.append(result)
+        return result
+
+    def refine(self, result: SearchResult, next_problem="mid", constraints: dict | None = None, *,
+               algorithm="nsga2", n_gen: int = 50, pop_size: int = 25, seed: int | None = None, out=None,
+               **search_kwargs) -> SearchResult:
+        """Search the next level starting from `result`'s Pareto set (hw-flowq 3.1 refinement).
+
+        The next level's initial population holds every genome of `result.front` (those whose bits the next
+        problem can encode), filled up randomly; `result`'s constraints are carried across and `constraints`
+        adds to (or tightens) them, e.g. {"frac_ops": 0.35} before Mid, {"dram_accesses_bits": 0.4} before Fine.
+
+        Args:
+            result: the previous level's result.
+            next_problem: a level name, or a `QuantProblem` (rebuilt with the merged constraints if needed).
+            constraints: extra constraints {metric: limit} (see `problems.base`).
+        """
+        carried = dict(result.data.get("constraints", {}))
+        carried.update(constraints or {})
+        if isinstance(next_problem, str):
+            soga = {}
+            if algorithm == "soga":
+                soga["soga_threshold"] = search_kwargs.pop("soga_threshold", None) or DEFAULT_SOGA_THRESHOLD
+            next_problem = self.problem(next_problem, constraints=carried, **soga)
+        elif any(next_problem.constraints.get(k) != v for k, v in carried.items()):
+            merged = dict(carried, **{k: v for k, v in next_problem.constraints.items() if k not in carried})
+            next_problem = next_problem.with_constraints(merged)
+        seeds = self._encode_front(result, next_problem)
+        return self.search(next_problem, algorithm, n_gen, pop_size=pop_size, seed=seed, seeds=seeds, out=out,
+                           **search_kwargs)
+
+    def abstract(self) -> SearchResult | None:
+        """Step back to the previous level (hw-flowq 3.1 abstraction), e.g. when no refined candidate meets the
+        constraints: drops the current level from the stack and returns the previous level's result (None when
+        there is none). Refine from it again with relaxed constraints or another hardware."""
+        if self.results:
+            self.results.pop()
+        return self.results[-1] if self.results else None
+
+    @property
+    def current(self) -> SearchResult | None:
+        """The result of the level the flow is at."""
+        return self.results[-1] if self.results else None
+
+    @staticmethod
+    def _encode_front(result: SearchResult, problem: QuantProblem) -> np.ndarray:
+        rows = []
+        for solution in result.front:
+            try:
+                rows.append(problem.genome.encode(solution["bits_w"], solution["bits_a"]))
+            except GenomeError:
+                continue  # bits the next level's hardware does not support (or a changed fixed layer)
+        return np.asarray(rows, dtype=np.int64).reshape(-1, problem.n_var)
+
+
+def run_levels(flow: Flow, levels=LEVEL_ORDER, *, constraints: dict | None = None, algorithm="nsga2",
+               n_gen=(10, 10, 10), pop_size: int = 25) -> SearchResult:
+    """Coarse -> Mid -> Fine refinement with abstraction: a level whose search finds no feasible candidate
+    hands back to the previous level (`Flow.abstract`) and the flow stops there.
+
+    Args:
+        flow: the Flow to drive.
+        levels: levels in order.
+        constraints: {level: {metric: limit}} applied when entering that level.
+        n_gen: generations per level (an int or one per level).
+    """
+    constraints = constraints or {}
+    gens = [n_gen] * len(levels) if isinstance(n_gen, int) else list(n_gen)
+    result = flow.search(flow.problem(levels[0], constraints=constraints.get(levels[0])), algorithm, gens[0],
+                         pop_size=pop_size)
+    for level, gen in zip(levels[1:], gens[1:]):
+        refined = flow.refine(result, level, constraints.get(level), algorithm=algorithm, n_gen=gen,
+                              pop_size=pop_size)
+        if not refined.feasible:
+            previous = flow.abstract()
+            if flow.verbose:
+                print(f"no {level} candidate meets {refined.data['constraints']}; abstracted back to "
+                      f"{previous.level if previous else 'nothing'}", flush=True)
+            return refined
+        result = refined
+    return result

@@ -1,0 +1,151 @@
+"""Search plots (PNG, matplotlib Agg, no screen): Pareto projections, hypervolume, layer-wise bitwidths.
+
+    plot_pareto       2-D projections of a 2-/3-D front, older generations' fronts in grey shades from light
+                      (old) to dark, the final front in red, the HV-leader starred (hw-flowq Fig. 7/8)
+    plot_hypervolume  hypervolume per generation (convergence, hw-flowq 6.2)
+    plot_bitwidths    b_W and b_A per layer of one solution (hw-flowq Fig. 9/10)
+    plot_run          all three from a results.json (dict, file or run folder)
+Axes use the normalised objectives of `problems.base`: accuracy as psi in %, hardware metrics in % of the
+16-bit network's value.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from hwmodels.errors import FlowQError  # noqa: E402
+
+PARETO_PNG, HYPERVOLUME_PNG, BITWIDTHS_PNG = "pareto.png", "hypervolume.png", "bitwidths.png"
+
+
+def load_results(run) -> dict:
+    """results.json content from a dict, a results.json path or a run folder."""
+    if isinstance(run, dict):
+        return run
+    path = Path(run)
+    path = path / "results.json" if path.is_dir() else path
+    if not path.exists():
+        raise FlowQError(f"{path} does not exist; pass a run folder written by `flowq search` (it holds "
+                         f"results.json)")
+    return json.loads(path.read_text())
+
+
+def _display(name: str, F: np.ndarray) -> np.ndarray:
+    """Normalised objective values -> plotted values (psi in %, else % of the 16-bit baseline)."""
+    return 100.0 * (1.0 - F) if name == "accuracy" else 100.0 * F
+
+
+def _label(name: str) -> str:
+    return "accuracy psi [%]" if name == "accuracy" else f"{name} [% of 16-bit]"
+
+
+def plot_pareto(results, path) -> Path:
+    """2-D projections of the front (every pair of objectives), older generations in grey, final in red."""
+    data = load_results(results)
+    names = data["objectives"]
+    if len(names) < 2:
+        raise FlowQError(f"a Pareto plot needs at least two objectives, this run has {names}")
+    pairs = list(itertools.combinations(range(len(names)), 2))
+    fig, axes = plt.subplots(1, len(pairs), figsize=(4.6 * len(pairs), 4.0), squeeze=False)
+    history = [np.asarray(F, dtype=float).reshape(-1, len(names)) for F in data.get("front_history", [])]
+    final = np.asarray([s["F"] for s in data["front"]], dtype=float).reshape(-1, len(names))
+    leader = data.get("hv_leader")
+    n_old = max(len(history) - 1, 1)
+    for ax, (i, j) in zip(axes[0], pairs):
+        for g, F in enumerate(history[:-1]):
+            if len(F):
+                shade = 0.85 - 0.65 * g / n_old  # light grey (old) -> dark grey (recent)
+                ax.scatter(_display(names[i], F[:, i]), _display(names[j], F[:, j]), s=12,
+                           color=str(shade), zorder=1)
+        if len(final):
+            ax.scatter(_display(names[i], final[:, i]), _display(names[j], final[:, j]), s=22, color="red",
+                       zorder=2, label="final front")
+            if leader is not None:
+                ax.scatter(_display(names[i], final[leader, i]), _display(names[j], final[leader, j]),
+                           marker="*", s=180, color="gold", edgecolor="black", zorder=3, label="HV-leader")
+        ax.set_xlabel(_label(names[i]))
+        ax.set_ylabel(_label(names[j]))
+        ax.grid(alpha=0.3)
+    if len(final):
+        axes[0][0].legend(loc="best", fontsize=8)
+    fig.suptitle(f"{data['level']} level: Pareto front ({len(final)} solutions, {len(history)} generations)")
+    return _save(fig, path)
+
+
+def plot_hypervolume(results, path) -> Path:
+    """Hypervolume per generation against the run's fixed reference point."""
+    data = load_results(results)
+    hv = np.asarray(data["hypervolume"], dtype=float)
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    ax.plot(np.arange(1, len(hv) + 1), hv, marker="o", ms=3)
+    ax.set_xlabel("generation")
+    ax.set_ylabel("hypervolume")
+    ax.set_title(f"{data['level']} level: convergence (ref. point {np.round(data['ref_point'], 3).tolist()})",
+                 fontsize=9)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_bitwidths(solution: dict, path, layer_names=None, title: str = "") -> Path:
+    """Grouped bars of b_W and b_A per layer of one solution (b_A = the layer's input activations)."""
+    bits_w = np.asarray(solution["bits_w"])
+    bits_a = np.asarray(solution["bits_a"])
+    names = list(layer_names) if layer_names is not None else [str(k) for k in range(len(bits_w))]
+    x = np.arange(len(bits_w))
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.32 * len(x) + 2), 3.8))
+    ax.bar(x - 0.2, bits_w, width=0.4, label="weights b_W")
+    ax.bar(x + 0.2, bits_a, width=0.4, label="input activations b_A")
+    ax.set_xticks(x)
+    ax.set_xticklabels(names, rotation=90, fontsize=7)
+    ax.set_ylabel("bits")
+    ax.set_yticks(sorted(set(bits_w.tolist()) | set(bits_a.tolist())))
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=9)
+    return _save(fig, path)
+
+
+def plot_run(results, out=None) -> list:
+    """Write pareto.png, hypervolume.png and bitwidths.png (of the HV-leader) for a run; returns the paths.
+
+    Args:
+        results: results.json dict, file or run folder.
+        out: folder for the PNGs (default: the run folder).
+    """
+    data = load_results(results)
+    if out is None:
+        if isinstance(results, dict):
+            raise FlowQError("plot_run got a results dict: pass out=<folder> for the PNGs")
+        out = Path(results) if Path(results).is_dir() else Path(results).parent
+    out = Path(out)
+    paths = [plot_hypervolume(data, out / HYPERVOLUME_PNG)]
+    if len(data["objectives"]) >= 2:
+        paths.insert(0, plot_pareto(data, out / PARETO_PNG))
+    leader = data.get("hv_leader")
+    solution, which = (data["front"][leader], "HV-leader") if leader is not None else (data.get("least_violation"),
+                                                                                       "least violating")
+    if solution is not None:
+        metrics = solution["metrics"]
+        summary = ", ".join(f"{k} {100 * metrics[k]:.1f}%" if k == "accuracy" else f"{k} {metrics[k]:.4g}"
+                            for k in data["objectives"] if k in metrics)
+        paths.append(plot_bitwidths(solution, out / BITWIDTHS_PNG, data["config"].get("layer_names"),
+                                    f"{data['level']} {which}: {summary}"))
+    return paths
+
+
+def _save(fig, path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
