@@ -1,0 +1,489 @@
+"""Numba kernels of the Fine-level mapper: cost of one loop-nest mapping and the search over mappings (hw-flowq 3.3).
+
+Mapping model (four storage levels, Timeloop/Interstellar style; dims [N, G, M, C, P, Q, R, S] as in `_tiling`):
+    for DRAM-level loops (factors D, group order order_d):          buffer holds the buffer tile  e_B = e_A * B
+      for buffer-level loops (factors B, group order order_b):      array processes the array tile e_A = e_P * S
+        spatial unrolling over PEs (factors S = rows x cols):       each PE holds its PE tile      e_P
+          PE loops (factors e_P; Q outermost with a sliding input window; V lanes / bit-serial lanes on M)
+Every factor divides its loop bound; bounds = D * B * S * e_P per dim.
+
+Access counting per tensor (elements; hand-checkable against the Eyeriss ISCA'16 reuse-chain formulas):
+    weights / inputs   DRAM reads   = tile_B * fetches_D                       (`_tiling._dram_traffic_bits`)
+                       buffer reads = tile_A * fetches_B * trips_D             (multicast: one read per unique word)
+                       array        = n_pe * tile_P * fetches_B * trips_D      (one NoC delivery per receiving PE)
+                       RF reads     = MACs / L                                  (one RF word feeds the L lanes)
+    psums, per output  with a = DRAM visits, v = PE visits (= a*b), c = spatial reduction, d = Rtot / (v*c):
+                       DRAM (2a-1), buffer 2a(b-1) = 2(v-a), array ab(c-1) = v(c-1), RF 2abc(d-1) = 2(Rtot - v*c)
+Energy = sum of accesses x per-access energy, accesses converted to `word_bits` words at their bitwidth (buffer,
+array, DRAM) or to RF words (V operands per access, hw-flowq eq. 3). A buffer fill from DRAM is charged as the
+DRAM access (Eyeriss convention). MAC: one SIMD op of L lanes costs `mac`; a bit-serial MAC costs
+mac * b_w * b_a / b_max**2 (eq. 4).
+Latency (cycles) = max(compute, buffer bits / buffer bandwidth, DRAM bits / DRAM bandwidth).
+
+Array layouts (all int64 unless noted):
+    bounds (8,), geom (4,) [stride_h, stride_w, h_in, w_in], bits (4,) [b_w, b_a, b_out, b_psum]
+    spec_i (11,) see SPEC_* indices below; spec_f (2,) float64 [dram_bw_bits_per_cycle, buffer_bw_bits_per_cycle]
+    energy (7,) float64 [mac, rf_filter, rf_ifmap, rf_psum, array, buffer, dram] per word access
+    mapping (MAP_LEN,) see MAP_* offsets; metrics (MET_LEN,) float64 see MET_* offsets.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from hwmodels import config
+from hwmodels.fine._tiling import (_divisor_table, _divisors, _dram_traffic_bits, _fetch_count, _footprint_bits,
+                                   _group_trips, _input_extent, _tile_elems)
+
+# ---- spec_i indices ----
+SPEC_ROWS, SPEC_COLS, SPEC_PE_TYPE, SPEC_B_MAX, SPEC_LANES, SPEC_DATAFLOW = 0, 1, 2, 3, 4, 5
+SPEC_RF_FILTER, SPEC_RF_IFMAP, SPEC_RF_PSUM, SPEC_BUFFER_BITS, SPEC_WORD_BITS = 6, 7, 8, 9, 10
+SPEC_LEN = 11
+# ---- energy indices ----
+E_MAC, E_RF_FILTER, E_RF_IFMAP, E_RF_PSUM, E_ARRAY, E_BUFFER, E_DRAM = 0, 1, 2, 3, 4, 5, 6
+# ---- mapping offsets ----
+MAP_ROWS = 0        # (8,) spatial factors along PE rows
+MAP_COLS = 8        # (8,) spatial factors along PE columns (OS: replication folded onto free PEs)
+MAP_PE = 16         # (8,) PE tile (lanes included)
+MAP_LANE_DIM = 24   # dim the in-PE lanes run along (M)
+MAP_LANES = 25      # lanes used (<= V for SIMD, <= lanes for bit-serial)
+MAP_BUF = 26        # (8,) buffer-level loop factors B
+MAP_ORDER_B = 34    # buffer-level group order
+MAP_ORDER_D = 35    # DRAM-level group order
+MAP_LEN = 36
+# ---- metric offsets ----
+MET_LEVELS = 0          # (5,) energy by level [mac, rf, array, buffer, dram]
+MET_ENERGY = 5
+MET_LATENCY = 6
+MET_COMPUTE = 7
+MET_DRAM_BITS = 8
+MET_UTIL = 9
+MET_BUFFER_BITS = 10
+MET_COUNTS = 11         # (12,) element accesses: W dram/buffer/array/rf, I dram/buffer/array/rf, psum dram/buffer/array/rf
+MET_LEN = 23
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _max_lanes(spec_i, b_w, b_a):
+    """In-PE parallel MACs: V = floor(b_max / max(b_w, b_a)) for SIMD (eq. 3), `lanes` for bit-serial."""
+    if spec_i[SPEC_PE_TYPE] == config.PE_SIMD:
+        return spec_i[SPEC_B_MAX] // max(b_w, b_a)
+    return spec_i[SPEC_LANES]
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _rf_words(elems, b, b_max):
+    """RF words of b_max bits needed for `elems` operands of b bits (b_max // b per word)."""
+    per_word = b_max // b
+    return (elems + per_word - 1) // per_word
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _pe_needs(bounds, geom, pe):
+    """Operands a PE must hold: (weights, input window, input row, live psums, all psums of the PE tile).
+
+    The PE loops run Q outermost: the input window is N*G*C*h*S (sliding along Q), the live psums N*G*M*P.
+    """
+    w, i_row, o_all = _tile_elems(bounds, pe, geom)
+    h = _input_extent(pe[4], pe[6], geom[0], bounds[4], bounds[6], geom[2])
+    win = pe[0] * pe[1] * pe[3] * h * min(pe[7], geom[3])
+    if win > i_row:
+        win = i_row
+    live = o_all // pe[5]
+    return w, win, i_row, live, o_all
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _pe_fits(bounds, geom, bits, spec_i, pe, i_resident, o_resident):
+    """Do the PE's RFs hold its tile? i_resident / o_resident: inputs / psums stay across buffer iterations."""
+    b_max = spec_i[SPEC_B_MAX]
+    w, win, i_row, live, o_all = _pe_needs(bounds, geom, pe)
+    if _rf_words(w, bits[0], b_max) > spec_i[SPEC_RF_FILTER]:
+        return False
+    if _rf_words(i_row if i_resident else win, bits[1], b_max) > spec_i[SPEC_RF_IFMAP]:
+        return False
+    if _rf_words(o_all if o_resident else live, bits[3], b_max) > spec_i[SPEC_RF_PSUM]:
+        return False
+    return True
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _evaluate_mapping(bounds, geom, bits, spec_i, spec_f, energy, mapping, metrics):
+    """Cost of one full mapping. Fills `metrics` (MET_LEN,) float64; returns a status code.
+
+    Returns `config.STATUS_NO_MAPPING` if a factor does not divide, the array or an RF / the buffer overflows.
+    """
+    b_w, b_a, b_out, b_psum = bits[0], bits[1], bits[2], bits[3]
+    b_max = spec_i[SPEC_B_MAX]
+    word = spec_i[SPEC_WORD_BITS]
+    pe = mapping[MAP_PE:MAP_PE + 8]
+    buf = mapping[MAP_BUF:MAP_BUF + 8]
+    lanes = mapping[MAP_LANES]
+    lane_dim = mapping[MAP_LANE_DIM]
+    arr = np.empty(8, dtype=np.int64)
+    tile_b = np.empty(8, dtype=np.int64)
+    trips_d = np.empty(8, dtype=np.int64)
+    rows_used = 1
+    cols_used = 1
+    for d in range(8):
+        rows_used *= mapping[MAP_ROWS + d]
+        cols_used *= mapping[MAP_COLS + d]
+        arr[d] = pe[d] * mapping[MAP_ROWS + d] * mapping[MAP_COLS + d]
+        tile_b[d] = arr[d] * buf[d]
+        if tile_b[d] < 1 or bounds[d] % tile_b[d] != 0:
+            return config.STATUS_NO_MAPPING
+        trips_d[d] = bounds[d] // tile_b[d]
+    n_pe = rows_used * cols_used
+    if lanes < 1 or pe[lane_dim] % lanes != 0 or lanes > _max_lanes(spec_i, b_w, b_a):
+        return config.STATUS_NO_MAPPING
+    if spec_i[SPEC_DATAFLOW] == config.DATAFLOW_OS:
+        if n_pe > spec_i[SPEC_ROWS] * spec_i[SPEC_COLS]:
+            return config.STATUS_NO_MAPPING
+    elif rows_used > spec_i[SPEC_ROWS] or cols_used > spec_i[SPEC_COLS]:
+        return config.STATUS_NO_MAPPING
+    if _footprint_bits(bounds, tile_b, geom, b_w, b_a, b_out, b_psum) > spec_i[SPEC_BUFFER_BITS]:
+        return config.STATUS_NO_MAPPING
+    order_b = mapping[MAP_ORDER_B]
+    order_d = mapping[MAP_ORDER_D]
+    # ---- buffer-level reuse ----
+    gt_b = _group_trips(buf)
+    total_b = gt_b[0] * gt_b[1] * gt_b[2] * buf[1]
+    f_bw = _fetch_count(gt_b, total_b, order_b, config.TENSOR_W)
+    f_bi = _fetch_count(gt_b, total_b, order_b, config.TENSOR_I)
+    f_bo = _fetch_count(gt_b, total_b, order_b, config.TENSOR_O)
+    i_resident = f_bi < total_b
+    o_resident = f_bo < total_b
+    if not _pe_fits(bounds, geom, bits, spec_i, pe, i_resident, o_resident):
+        return config.STATUS_NO_MAPPING
+    metrics[:] = 0.0
+    _fill_costs(bounds, geom, bits, spec_i, spec_f, energy, pe, arr, n_pe, lanes, buf, trips_d, order_d,
+                f_bw, f_bi, f_bo, metrics)
+    return config.STATUS_OK
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _fill_costs(bounds, geom, bits, spec_i, spec_f, energy, pe, arr, n_pe, lanes, buf, trips_d, order_d,
+                f_bw, f_bi, f_bo, metrics):
+    """Access counts, energy by level, latency for a legal mapping (see the module docstring for the formulas)."""
+    b_w, b_a, b_out, b_psum = bits[0], bits[1], bits[2], bits[3]
+    b_max = spec_i[SPEC_B_MAX]
+    word = spec_i[SPEC_WORD_BITS]
+    macs = 1
+    for d in range(8):
+        macs *= bounds[d]
+    total_d = 1
+    for d in range(8):
+        total_d *= trips_d[d]
+    tile_b = np.empty(8, dtype=np.int64)
+    for d in range(8):
+        tile_b[d] = arr[d] * buf[d]
+    # DRAM level (shared counting with Mid)
+    dw, di, do = _dram_traffic_bits(bounds, tile_b, geom, order_d, b_w, b_a, b_out, b_psum)
+    gt_d = _group_trips(trips_d)
+    o_tiles_d = trips_d[0] * trips_d[1] * trips_d[2] * trips_d[4] * trips_d[5]
+    a_visits = _fetch_count(gt_d, total_d, order_d, config.TENSOR_O) // o_tiles_d
+    red_d = trips_d[3] * trips_d[6] * trips_d[7]
+    o_tiles_b = buf[0] * buf[1] * buf[2] * buf[4] * buf[5]
+    v_pe = (f_bo // o_tiles_b) * red_d
+    # per-visit tiles
+    pw, pi, po = _tile_elems(bounds, pe, geom)
+    aw, ai, ao = _tile_elems(bounds, arr, geom)
+    c_spatial = (arr[3] // pe[3]) * (arr[6] // pe[6]) * (arr[7] // pe[7])
+    r_tot = bounds[3] * bounds[6] * bounds[7]
+    n_out = bounds[0] * bounds[1] * bounds[2] * bounds[4] * bounds[5]
+    # element counts
+    w_dram = dw // b_w
+    i_dram = di // b_a
+    w_buf = aw * f_bw * total_d
+    i_buf = ai * f_bi * total_d
+    w_arr = n_pe * pw * f_bw * total_d
+    i_arr = n_pe * pi * f_bi * total_d
+    if spec_i[SPEC_PE_TYPE] == config.PE_SIMD:
+        w_rf_words = macs / lanes
+        i_rf_words = macs / lanes
+        mac_energy = energy[E_MAC] * macs / lanes
+        cyc_per_mac = 1
+    else:
+        w_rf_words = macs * b_w / b_max
+        i_rf_words = macs * b_a / (lanes * b_max)
+        mac_energy = energy[E_MAC] * macs * b_w * b_a / (b_max * b_max)
+        cyc_per_mac = b_w * b_a
+    p_dram = n_out * (2 * a_visits - 1)
+    p_buf = n_out * 2 * (v_pe - a_visits)
+    p_arr = n_out * v_pe * (c_spatial - 1)
+    p_rf = n_out * 2 * (r_tot - v_pe * c_spatial)
+    psums_per_word = min(lanes, b_max // b_psum)
+    if psums_per_word < 1:
+        psums_per_word = 1
+    lv = metrics[MET_LEVELS:MET_LEVELS + 5]
+    lv[0] = mac_energy
+    lv[1] = (w_rf_words * energy[E_RF_FILTER] + i_rf_words * energy[E_RF_IFMAP]
+             + p_rf / psums_per_word * energy[E_RF_PSUM])
+    lv[2] = (w_arr * b_w + i_arr * b_a + p_arr * b_psum) / word * energy[E_ARRAY]
+    buffer_bits = w_buf * b_w + i_buf * b_a + p_buf * b_psum
+    lv[3] = buffer_bits / word * energy[E_BUFFER]
+    dram_bits = dw + di + do
+    lv[4] = dram_bits / word * energy[E_DRAM]
+    metrics[MET_ENERGY] = lv[0] + lv[1] + lv[2] + lv[3] + lv[4]
+    pe_steps = 1
+    for d in range(8):
+        pe_steps *= pe[d]
+    pe_steps //= lanes
+    total_b = 1
+    for d in range(8):
+        total_b *= buf[d]
+    compute = float(total_d * total_b * pe_steps * cyc_per_mac)
+    latency = compute
+    if spec_f[1] > 0:
+        latency = max(latency, (buffer_bits + dram_bits) / spec_f[1])
+    if spec_f[0] > 0:
+        latency = max(latency, dram_bits / spec_f[0])
+    metrics[MET_LATENCY] = latency
+    metrics[MET_COMPUTE] = compute
+    metrics[MET_DRAM_BITS] = dram_bits
+    peak = spec_i[SPEC_ROWS] * spec_i[SPEC_COLS] * _max_lanes(spec_i, b_w, b_a) / cyc_per_mac
+    metrics[MET_UTIL] = macs / (compute * peak)
+    metrics[MET_BUFFER_BITS] = buffer_bits
+    cnt = metrics[MET_COUNTS:MET_COUNTS + 12]
+    cnt[0], cnt[1], cnt[2], cnt[3] = w_dram, w_buf, w_arr, macs
+    cnt[4], cnt[5], cnt[6], cnt[7] = i_dram, i_buf, i_arr, macs
+    cnt[8], cnt[9], cnt[10], cnt[11] = p_dram, p_buf, p_arr, p_rf
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _objective_value(objective, energy_value, latency):
+    """Primary key of the search; ties are broken by the other metric."""
+    if objective == config.OBJ_ENERGY:
+        return energy_value
+    if objective == config.OBJ_LATENCY:
+        return latency
+    return energy_value * latency
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _spatial_candidates(bounds, spec_i):
+    """Spatial unrollings legal for the dataflow: (k, 16) int64 rows [rows factors (8), cols factors (8)].
+
+    RS (Eyeriss row stationary): kernel rows R along PE rows, output rows P along columns, replicated over one of
+    N/G/M/C on the free rows and one on the free columns. WS: input channels (C or G) along rows x output channels
+    (M or G) along columns. OS: output rows P x columns Q, replicated over M (or G) on the free PEs.
+    """
+    rows = spec_i[SPEC_ROWS]
+    cols = spec_i[SPEC_COLS]
+    flow = spec_i[SPEC_DATAFLOW]
+    cap = 4096
+    out = np.ones((cap, 16), dtype=np.int64)
+    k = 0
+    rep_dims = np.array([0, 1, 2, 3], dtype=np.int64)
+    if flow == config.DATAFLOW_RS:
+        r0 = 1
+        for v in _divisors(bounds[6]):
+            if v <= rows:
+                r0 = v
+        for x in rep_dims:
+            for fx in _divisors(bounds[x]):
+                if fx * r0 > rows:
+                    break
+                for p0 in _divisors(bounds[4]):
+                    if p0 > cols:
+                        break
+                    for y in rep_dims:
+                        rem_y = bounds[y] // fx if y == x else bounds[y]
+                        for fy in _divisors(rem_y):
+                            if fy * p0 > cols:
+                                break
+                            if (fx == 1 and x != 0) or (fy == 1 and y != 0):
+                                continue
+                            if k < cap:
+                                out[k, 6] = r0
+                                out[k, x] = fx
+                                out[k, 8 + 4] = p0
+                                out[k, 8 + y] = fy
+                                k += 1
+    elif flow == config.DATAFLOW_WS:
+        for x in (1, 3):
+            for fx in _divisors(bounds[x]):
+                if fx > rows:
+                    break
+                for y in (1, 2):
+                    rem_y = bounds[y] // fx if y == x else bounds[y]
+                    for fy in _divisors(rem_y):
+                        if fy > cols:
+                            break
+                        if (fx == 1 and x != 3) or (fy == 1 and y != 2):
+                            continue
+                        if k < cap:
+                            out[k, x] = fx
+                            out[k, 8 + y] = fy
+                            k += 1
+    else:
+        for p0 in _divisors(bounds[4]):
+            if p0 > rows:
+                break
+            for q0 in _divisors(bounds[5]):
+                if q0 > cols:
+                    break
+                free = (rows // p0) * (cols // q0)
+                for x in (1, 2):
+                    for fx in _divisors(bounds[x]):
+                        if fx > free:
+                            break
+                        if fx == 1 and x != 2:
+                            continue
+                        if k < cap:
+                            out[k, 4] = p0
+                            out[k, 8 + 5] = q0
+                            out[k, 8 + x] = fx
+                            k += 1
+    return out[:k]
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _maximal_pe_tiles(bounds, geom, bits, spec_i, rem, lane_dim, lanes):
+    """PE tiles (lanes included) over the remaining bounds whose minimal RF needs fit, keeping only maximal ones
+    (no single factor can grow to its next divisor and still fit): (k, 8) int64."""
+    table, counts = _divisor_table(rem)
+    idx = np.zeros(8, dtype=np.int64)
+    tile = np.ones(8, dtype=np.int64)
+    cap = 2048
+    out = np.ones((cap, 8), dtype=np.int64)
+    k = 0
+    while True:
+        for d in range(8):
+            tile[d] = table[d, idx[d]]
+        pe_t = tile.copy()
+        pe_t[lane_dim] *= lanes
+        fits = _pe_fits(bounds, geom, bits, spec_i, pe_t, False, False)
+        if fits:
+            maximal = True
+            for d in range(8):
+                if idx[d] + 1 < counts[d]:
+                    grown = pe_t.copy()
+                    grown[d] = pe_t[d] // tile[d] * table[d, idx[d] + 1]
+                    if _pe_fits(bounds, geom, bits, spec_i, grown, False, False):
+                        maximal = False
+                        break
+            if maximal and k < cap:
+                out[k, :] = pe_t
+                k += 1
+        d = 0
+        if not fits:
+            idx[0] = counts[0] - 1
+        while d < 8:
+            idx[d] += 1
+            if idx[d] < counts[d]:
+                break
+            idx[d] = 0
+            d += 1
+        if d == 8:
+            break
+    return out[:k]
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _search_layer(bounds, geom, bits, spec_i, spec_f, energy, objective, best_mapping, stats):
+    """Best mapping of one layer for `objective` (config.OBJ_*). Fills best_mapping (MAP_LEN,) and
+    stats (2,) [mappings evaluated, legal mappings]; returns a status code."""
+    b_w, b_a, b_out, b_psum = bits[0], bits[1], bits[2], bits[3]
+    lmax = _max_lanes(spec_i, b_w, b_a)
+    spatial = _spatial_candidates(bounds, spec_i)
+    n_sp = spatial.shape[0]
+    # lanes along M after the spatial unrolling; utilisation filter
+    lane_of = np.ones(n_sp, dtype=np.int64)
+    par = np.zeros(n_sp, dtype=np.int64)
+    best_par = 0
+    for s in range(n_sp):
+        m_left = bounds[2] // (spatial[s, 2] * spatial[s, 8 + 2])
+        lane = 1
+        for v in _divisors(m_left):
+            if v <= lmax:
+                lane = v
+        lane_of[s] = lane
+        p = lane
+        for d in range(16):
+            p *= spatial[s, d]
+        par[s] = p
+        best_par = max(best_par, p)
+    metrics = np.zeros(MET_LEN, dtype=np.float64)
+    mapping = np.zeros(MAP_LEN, dtype=np.int64)
+    best_key = np.inf
+    best_key2 = np.inf
+    found = False
+    n_eval = 0
+    n_legal = 0
+    rem = np.empty(8, dtype=np.int64)
+    arr = np.empty(8, dtype=np.int64)
+    tile_b = np.empty(8, dtype=np.int64)
+    trips_d = np.empty(8, dtype=np.int64)
+    dram_e = np.empty(config.N_ORDERS, dtype=np.float64)
+    dram_b = np.empty(config.N_ORDERS, dtype=np.float64)
+    for s in range(n_sp):
+        if par[s] < config.SPATIAL_UTIL_KEEP * best_par:
+            continue
+        lanes = lane_of[s]
+        for d in range(8):
+            rem[d] = bounds[d] // (spatial[s, d] * spatial[s, 8 + d])
+        rem[2] //= lanes
+        pes = _maximal_pe_tiles(bounds, geom, bits, spec_i, rem, 2, lanes)
+        n_pe = 1
+        for d in range(16):
+            n_pe *= spatial[s, d]
+        for t in range(pes.shape[0]):
+            pe = pes[t]
+            rem2 = np.empty(8, dtype=np.int64)
+            for d in range(8):
+                arr[d] = pe[d] * spatial[s, d] * spatial[s, 8 + d]
+                rem2[d] = bounds[d] // arr[d]
+            table, counts = _divisor_table(rem2)
+            idx = np.zeros(8, dtype=np.int64)
+            buf = np.ones(8, dtype=np.int64)
+            while True:
+                for d in range(8):
+                    buf[d] = table[d, idx[d]]
+                    tile_b[d] = arr[d] * buf[d]
+                    trips_d[d] = bounds[d] // tile_b[d]
+                fits = _footprint_bits(bounds, tile_b, geom, b_w, b_a, b_out, b_psum) <= spec_i[SPEC_BUFFER_BITS]
+                if fits:
+                    gt_b = _group_trips(buf)
+                    total_b = gt_b[0] * gt_b[1] * gt_b[2] * buf[1]
+                    for ob in range(config.N_ORDERS):
+                        f_bw = _fetch_count(gt_b, total_b, ob, config.TENSOR_W)
+                        f_bi = _fetch_count(gt_b, total_b, ob, config.TENSOR_I)
+                        f_bo = _fetch_count(gt_b, total_b, ob, config.TENSOR_O)
+                        n_eval += config.N_ORDERS
+                        if not _pe_fits(bounds, geom, bits, spec_i, pe, f_bi < total_b, f_bo < total_b):
+                            continue
+                        for od in range(config.N_ORDERS):
+                            _fill_costs(bounds, geom, bits, spec_i, spec_f, energy, pe, arr, n_pe, lanes, buf,
+                                        trips_d, od, f_bw, f_bi, f_bo, metrics)
+                            n_legal += 1
+                            key = _objective_value(objective, metrics[MET_ENERGY], metrics[MET_LATENCY])
+                            key2 = metrics[MET_LATENCY] if objective == config.OBJ_ENERGY else metrics[MET_ENERGY]
+                            if key < best_key or (key == best_key and key2 < best_key2):
+                                best_key = key
+                                best_key2 = key2
+                                found = True
+                                for d in range(8):
+                                    best_mapping[MAP_ROWS + d] = spatial[s, d]
+                                    best_mapping[MAP_COLS + d] = spatial[s, 8 + d]
+                                    best_mapping[MAP_PE + d] = pe[d]
+                                    best_mapping[MAP_BUF + d] = buf[d]
+                                best_mapping[MAP_LANE_DIM] = 2
+                                best_mapping[MAP_LANES] = lanes
+                                best_mapping[MAP_ORDER_B] = ob
+                                best_mapping[MAP_ORDER_D] = od
+                d = 0
+                if not fits:
+                    idx[0] = counts[0] - 1
+                while d < 8:
+                    idx[d] += 1
+                    if idx[d] < counts[d]:
+                        break
+                    idx[d] = 0
+                    d += 1
+                if d == 8:
+                    break
+    stats[0] = n_eval
+    stats[1] = n_legal
+    return config.STATUS_OK if found else config.STATUS_NO_MAPPING

@@ -1,0 +1,329 @@
+"""Fine abstraction level (hw-flowq Sec. 3.3): best loop-nest mapping per layer on a spatial accelerator.
+
+Python API around the numba kernels of `_kernels.py`: it coerces and checks input, calls the kernels, raises on a
+status code and wraps results. Layer results are memoised per (layer shape, b_w, b_a, b_out, spec, objective), so
+evaluating a population maps each distinct layer configuration once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
+
+from hwmodels import coarse, config
+from hwmodels.cost import NetworkCost
+from hwmodels.errors import GenomeError, MappingError
+from hwmodels.fine import _kernels as K
+from hwmodels.fine.pack import pack_layer, pack_spec
+
+DIMS = config.DIM_NAMES
+
+
+class Dataflow(IntEnum):
+    """Dataflow codes as the kernels see them."""
+
+    RS = config.DATAFLOW_RS
+    WS = config.DATAFLOW_WS
+    OS = config.DATAFLOW_OS
+
+
+class Objective(IntEnum):
+    """What the mapper minimises per layer."""
+
+    ENERGY = config.OBJ_ENERGY
+    LATENCY = config.OBJ_LATENCY
+    EDP = config.OBJ_EDP
+
+
+def order_name(order: int) -> str:
+    """Readable group order, innermost first, e.g. 'NPQ<M<CRS' (NPQ innermost: weights stay resident)."""
+    return "<".join(config.GROUP_NAMES[g] for g in config.LOOP_ORDERS[order])
+
+
+def order_index(name: str) -> int:
+    """Inverse of `order_name`."""
+    for k in range(config.N_ORDERS):
+        if order_name(k) == name:
+            return k
+    allowed = [order_name(k) for k in range(config.N_ORDERS)]
+    raise GenomeError(f"unknown loop order {name!r}; allowed (innermost first): {allowed}")
+
+
+def _factors(values: dict | None) -> tuple:
+    out = [1] * config.N_DIMS
+    for key, value in (values or {}).items():
+        if key not in DIMS:
+            raise GenomeError(f"unknown loop dimension {key!r}; allowed: {list(DIMS)}")
+        out[DIMS.index(key)] = int(value)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """One mapping of a layer (see `_kernels` module docstring). Factors are (8,) tuples over N,G,M,C,P,Q,R,S.
+
+    Attributes:
+        rows, cols: spatial factors along PE rows / columns.
+        pe: the PE tile (temporal loops inside a PE, lanes included).
+        lanes: in-PE parallel MACs used, along M (<= V for SIMD, <= lanes for bit-serial).
+        buffer: buffer-level loop factors (array tiles per buffer tile).
+        order_buffer, order_dram: group orders, innermost first (`order_name`).
+    """
+
+    rows: tuple
+    cols: tuple
+    pe: tuple
+    lanes: int
+    buffer: tuple
+    order_buffer: str
+    order_dram: str
+
+    @classmethod
+    def build(cls, *, rows=None, cols=None, pe=None, lanes=1, buffer=None, order_buffer="NPQ<M<CRS",
+              order_dram="NPQ<M<CRS") -> "Mapping":
+        """A mapping from dicts such as rows={"R": 3}, pe={"S": 3, "Q": 4}; unnamed dims get factor 1."""
+        order_index(order_buffer)
+        order_index(order_dram)
+        return cls(_factors(rows), _factors(cols), _factors(pe), int(lanes), _factors(buffer), order_buffer,
+                   order_dram)
+
+    def to_array(self) -> np.ndarray:
+        """The kernels' (MAP_LEN,) int64 mapping vector."""
+        vec = np.zeros(K.MAP_LEN, dtype=np.int64)
+        vec[K.MAP_ROWS:K.MAP_ROWS + 8] = self.rows
+        vec[K.MAP_COLS:K.MAP_COLS + 8] = self.cols
+        vec[K.MAP_PE:K.MAP_PE + 8] = self.pe
+        vec[K.MAP_LANE_DIM] = config.DIM_M
+        vec[K.MAP_LANES] = self.lanes
+        vec[K.MAP_BUF:K.MAP_BUF + 8] = self.buffer
+        vec[K.MAP_ORDER_B] = order_index(self.order_buffer)
+        vec[K.MAP_ORDER_D] = order_index(self.order_dram)
+        return vec
+
+    @classmethod
+    def from_array(cls, vec) -> "Mapping":
+        """Inverse of `to_array`."""
+        def t(offset):
+            return tuple(int(x) for x in vec[offset:offset + 8])
+        return cls(t(K.MAP_ROWS), t(K.MAP_COLS), t(K.MAP_PE), int(vec[K.MAP_LANES]), t(K.MAP_BUF),
+                   order_name(int(vec[K.MAP_ORDER_B])), order_name(int(vec[K.MAP_ORDER_D])))
+
+    def dram_factors(self, layer) -> tuple:
+        """DRAM-level loop factors implied by the layer's bounds."""
+        from hwmodels.fine._tiling import layer_bounds
+        bounds = layer_bounds(layer)
+        return tuple(int(bounds[d] // (self.rows[d] * self.cols[d] * self.pe[d] * self.buffer[d]))
+                     for d in range(config.N_DIMS))
+
+    def describe(self, layer=None) -> dict:
+        """Readable form: only factors > 1, e.g. {"spatial_rows": "R3 M4", ...}."""
+        def fmt(factors):
+            text = " ".join(f"{DIMS[d]}{f}" for d, f in enumerate(factors) if f != 1)
+            return text or "-"
+        out = {"spatial_rows": fmt(self.rows), "spatial_cols": fmt(self.cols), "pe_tile": fmt(self.pe),
+               "lanes": f"M{self.lanes}", "buffer_loops": fmt(self.buffer), "buffer_order": self.order_buffer,
+               "dram_order": self.order_dram}
+        if layer is not None:
+            out["dram_loops"] = fmt(self.dram_factors(layer))
+        return out
+
+
+@dataclass
+class LayerCost:
+    """Fine cost of one layer (or a sum of layers via `+`).
+
+    Attributes:
+        name: layer name ("a+b" for sums).
+        energy: total energy (normalised to a 16-bit MAC, or pJ with a pJ energy table).
+        energy_by_level: {"mac", "rf", "array", "buffer", "dram"} energies.
+        latency_cycles: max(compute, buffer-bandwidth, DRAM-bandwidth) cycles.
+        compute_cycles: cycles the PE array computes.
+        dram_accesses_bits, buffer_accesses_bits: traffic in bits.
+        ops: MACs. utilization: MACs / (compute_cycles * peak MACs per cycle).
+        counts: element accesses {"weights"|"inputs"|"psums": {"dram", "buffer", "array", "rf"}}.
+        mapping: the `Mapping` (None for sums).
+    """
+
+    name: str
+    energy: float
+    energy_by_level: dict
+    latency_cycles: float
+    compute_cycles: float
+    dram_accesses_bits: float
+    buffer_accesses_bits: float
+    ops: int
+    utilization: float
+    counts: dict = field(default_factory=dict)
+    mapping: Mapping | None = None
+
+    def __add__(self, other: "LayerCost") -> "LayerCost":
+        ops = self.ops + other.ops
+        compute = self.compute_cycles + other.compute_cycles
+        peak_self = self.ops / (self.compute_cycles * self.utilization) if self.utilization else 0.0
+        peak_other = other.ops / (other.compute_cycles * other.utilization) if other.utilization else 0.0
+        busy = self.compute_cycles * peak_self + other.compute_cycles * peak_other
+        counts = {t: {lv: self.counts.get(t, {}).get(lv, 0) + other.counts.get(t, {}).get(lv, 0)
+                      for lv in ("dram", "buffer", "array", "rf")} for t in ("weights", "inputs", "psums")}
+        return LayerCost(
+            name=f"{self.name}+{other.name}", energy=self.energy + other.energy,
+            energy_by_level={k: self.energy_by_level[k] + other.energy_by_level[k] for k in config.LEVEL_NAMES},
+            latency_cycles=self.latency_cycles + other.latency_cycles, compute_cycles=compute,
+            dram_accesses_bits=self.dram_accesses_bits + other.dram_accesses_bits,
+            buffer_accesses_bits=self.buffer_accesses_bits + other.buffer_accesses_bits, ops=ops,
+            utilization=ops / busy if busy else 0.0, counts=counts)
+
+
+_MEMO: dict = {}
+_STATS = {"searches": 0, "mappings_evaluated": 0, "legal_mappings": 0}
+
+
+def clear_memo() -> None:
+    """Forget every memoised layer result (benchmarks use it for cold timings)."""
+    _MEMO.clear()
+
+
+def search_stats() -> dict:
+    """Counters since import: searches run, mappings evaluated / legal in the kernels."""
+    return dict(_STATS)
+
+
+def _layer_cost(layer, mapping_vec, metrics) -> LayerCost:
+    levels = {name: float(metrics[K.MET_LEVELS + k]) for k, name in enumerate(config.LEVEL_NAMES)}
+    c = metrics[K.MET_COUNTS:K.MET_COUNTS + 12]
+    counts = {t: {lv: float(c[4 * ti + li]) for li, lv in enumerate(("dram", "buffer", "array", "rf"))}
+              for ti, t in enumerate(("weights", "inputs", "psums"))}
+    return LayerCost(name=layer.name, energy=float(metrics[K.MET_ENERGY]), energy_by_level=levels,
+                     latency_cycles=float(metrics[K.MET_LATENCY]), compute_cycles=float(metrics[K.MET_COMPUTE]),
+                     dram_accesses_bits=float(metrics[K.MET_DRAM_BITS]),
+                     buffer_accesses_bits=float(metrics[K.MET_BUFFER_BITS]), ops=int(layer.macs),
+                     utilization=float(metrics[K.MET_UTIL]), counts=counts,
+                     mapping=Mapping.from_array(mapping_vec))
+
+
+def _check_layer_bits(spec, b_w, b_a, b_out, where="") -> None:
+    for label, b in (("b_w", b_w), ("b_a", b_a), ("b_out", b_out)):
+        if int(b) not in spec.bitwidths and not (label == "b_out" and int(b) == spec.b_max):
+            raise GenomeError(f"{label} = {b}{where} is not supported by {spec.name!r}; allowed: "
+                              f"{list(spec.bitwidths)}")
+
+
+def evaluate_mapping(layer, spec, b_w: int, b_a: int, b_out: int, mapping: Mapping) -> LayerCost:
+    """Cost of a given mapping (no search).
+
+    Raises:
+        MappingError: the mapping does not tile the layer or overflows the array, an RF or the buffer.
+    """
+    _check_layer_bits(spec, b_w, b_a, b_out)
+    la = pack_layer(layer, b_w, b_a, b_out, spec.b_max)
+    sa = pack_spec(spec)
+    vec = mapping.to_array()
+    metrics = np.zeros(K.MET_LEN, dtype=np.float64)
+    status = K._evaluate_mapping(la.bounds, la.geom, la.bits, sa.spec_i, sa.spec_f, sa.energy, vec, metrics)
+    if status != config.STATUS_OK:
+        raise MappingError(f"layer {layer.name!r}: mapping {mapping.describe(None)} is illegal on {spec.name!r} "
+                           f"(factors must divide the loop bounds {dict(zip(DIMS, la.bounds.tolist()))} and "
+                           f"fit the {spec.pe_rows}x{spec.pe_cols} array, the RFs and the buffer)")
+    return _layer_cost(layer, vec, metrics)
+
+
+def map_layer(layer, spec, b_w: int, b_a: int, b_out: int, *, objective: str = "energy") -> LayerCost:
+    """Best mapping of `layer` on `spec` for `objective` ("energy", "latency" or "edp"), memoised.
+
+    Raises:
+        GenomeError: unsupported bitwidth or objective.
+        MappingError: no legal mapping (e.g. RFs too small for one operand).
+    """
+    if objective not in config.OBJECTIVE_CODES:
+        raise GenomeError(f"objective={objective!r}; allowed: {list(config.OBJECTIVE_CODES)}")
+    key = (layer.shape_key, int(b_w), int(b_a), int(b_out), spec, objective)
+    hit = _MEMO.get(key)
+    if hit is not None:
+        return hit if hit.name == layer.name else _renamed(hit, layer.name)
+    _check_layer_bits(spec, b_w, b_a, b_out)
+    la = pack_layer(layer, b_w, b_a, b_out, spec.b_max)
+    sa = pack_spec(spec)
+    vec = np.zeros(K.MAP_LEN, dtype=np.int64)
+    stats = np.zeros(2, dtype=np.int64)
+    status = K._search_layer(la.bounds, la.geom, la.bits, sa.spec_i, sa.spec_f, sa.energy,
+                             config.OBJECTIVE_CODES[objective], vec, stats)
+    _STATS["searches"] += 1
+    _STATS["mappings_evaluated"] += int(stats[0])
+    _STATS["legal_mappings"] += int(stats[1])
+    if status != config.STATUS_OK:
+        raise MappingError(f"layer {layer.name!r} ({dict(zip(DIMS, la.bounds.tolist()))}) has no legal mapping on "
+                           f"{spec.name!r} with dataflow {spec.dataflow} at b_w={b_w}, b_a={b_a}: the RFs "
+                           f"(filter/ifmap/psum {spec.rf_filter_words}/{spec.rf_ifmap_words}/{spec.rf_psum_words}"
+                           f" words) or the buffer ({spec.buffer_size_bits} bits) cannot hold one tile; enlarge them")
+    metrics = np.zeros(K.MET_LEN, dtype=np.float64)
+    K._evaluate_mapping(la.bounds, la.geom, la.bits, sa.spec_i, sa.spec_f, sa.energy, vec, metrics)
+    result = _layer_cost(layer, vec, metrics)
+    _MEMO[key] = result
+    return result
+
+
+def _renamed(cost: LayerCost, name: str) -> LayerCost:
+    from dataclasses import replace
+    return replace(cost, name=name)
+
+
+def _layer_costs(workload, spec, bw, ba, objective) -> list:
+    bo = list(ba[1:]) + [spec.b_max]
+    return [map_layer(layer, spec, int(bw[k]), int(ba[k]), int(bo[k]), objective=objective)
+            for k, layer in enumerate(workload)]
+
+
+def evaluate_network(workload, spec, bits_w, bits_a, *, objective: str = "energy") -> NetworkCost:
+    """Fine cost of one genome: per-layer dicts (glossary keys + utilization + mapping) and network totals."""
+    BW, BA = coarse.check_bits(workload, spec, bits_w, bits_a)
+    base = coarse.coarse_layer_metrics(workload, spec, BW, BA)
+    costs = _layer_costs(workload, spec, BW[0], BA[0], objective)
+    layers = []
+    for k, (layer, cost) in enumerate(zip(workload, costs)):
+        row = {"name": layer.name}
+        for key in ("ops", "frac_ops", "bitops", "weight_bits", "activation_bits"):
+            row[key] = base[key][0, k].item()
+        row.update(_fine_metrics(cost))
+        row["mapping"] = cost.mapping.describe(layer)
+        layers.append(row)
+    total_cost = costs[0]
+    for cost in costs[1:]:
+        total_cost = total_cost + cost
+    total = {key: float(base[key][0].sum()) for key in ("frac_ops", "bitops", "weight_bits", "activation_bits")}
+    total["ops"] = int(base["ops"][0].sum())
+    total.update(_fine_metrics(total_cost))
+    return NetworkCost(level="fine", total=total, layers=layers)
+
+
+def _fine_metrics(cost: LayerCost) -> dict:
+    return {"dram_accesses_bits": cost.dram_accesses_bits, "latency_cycles": cost.latency_cycles,
+            "compute_cycles": cost.compute_cycles, "throughput": cost.ops / cost.latency_cycles,
+            "energy": cost.energy, "energy_by_level": dict(cost.energy_by_level), "utilization": cost.utilization,
+            "ctc": cost.ops / (cost.dram_accesses_bits / 8.0)}
+
+
+def evaluate_population(workload, spec, BW, BA, *, objective: str = "energy") -> dict:
+    """Fine network totals of a population: BW, BA (n, n_layers) -> {metric: (n,) array}."""
+    BW, BA = coarse.check_bits(workload, spec, BW, BA)
+    totals = coarse.network_totals(coarse.coarse_layer_metrics(workload, spec, BW, BA))
+    n = BW.shape[0]
+    keys = ("energy", "latency_cycles", "compute_cycles", "dram_accesses_bits", "utilization")
+    fine = {key: np.zeros(n) for key in keys}
+    by_level = {name: np.zeros(n) for name in config.LEVEL_NAMES}
+    for i in range(n):
+        costs = _layer_costs(workload, spec, BW[i], BA[i], objective)
+        total = costs[0]
+        for cost in costs[1:]:
+            total = total + cost
+        for key in keys:
+            fine[key][i] = getattr(total, key)
+        for name in config.LEVEL_NAMES:
+            by_level[name][i] = total.energy_by_level[name]
+    out = {key: totals[key] for key in ("ops", "frac_ops", "bitops", "weight_bits", "activation_bits")}
+    out.update(fine)
+    out["throughput"] = out["ops"] / out["latency_cycles"]
+    out["ctc"] = out["ops"] / (out["dram_accesses_bits"] / 8.0)
+    for name in config.LEVEL_NAMES:
+        out[f"energy_{name}"] = by_level[name]
+    return out
