@@ -63,19 +63,17 @@ def describe_tiling(tile: tuple, order: int) -> str:
 
 
 def _tiling_arrays(workload, spec: AcceleratorSpec, BW, BA, BO) -> tuple[np.ndarray, list]:
-    """DRAM traffic (n, L) in bits and the tilings, solving each distinct (layer, b_w, b_a, b_out) once."""
+    """DRAM traffic (n, L) in bits and, per layer, (unique tilings, row -> tiling index), solving each distinct
+    (layer, b_w, b_a, b_out) of the population once."""
     n, n_layers = BW.shape
     traffic = np.empty((n, n_layers), dtype=np.int64)
-    tilings = [[None] * n_layers for _ in range(n)]
+    tilings = []
     for position, layer in enumerate(workload):
         triples = np.stack([BW[:, position], BA[:, position], BO[:, position]], axis=1)
         unique, inverse = np.unique(triples, axis=0, return_inverse=True)
-        for k, (b_w, b_a, b_out) in enumerate(unique):
-            bits, tile, order = best_tiling(layer, b_w, b_a, b_out, spec)
-            rows = np.flatnonzero(inverse.reshape(-1) == k)
-            traffic[rows, position] = bits
-            for row in rows:
-                tilings[row][position] = (tile, order)
+        solved = [best_tiling(layer, b_w, b_a, b_out, spec) for b_w, b_a, b_out in unique]
+        traffic[:, position] = np.array([bits for bits, _, _ in solved], dtype=np.int64)[inverse.reshape(-1)]
+        tilings.append((solved, inverse.reshape(-1)))
     return traffic, tilings
 
 
@@ -123,6 +121,7 @@ def evaluate_network(workload, spec: AcceleratorSpec, bits_w, bits_a, *, objecti
     """Mid cost of one genome: per-layer metrics (with a readable "tiling") and network totals."""
     metrics, tilings = mid_layer_metrics(workload, spec, bits_w, bits_a, with_tilings=True)
     cost = coarse.to_network_cost("mid", workload, metrics)
-    for row, (tile, order) in zip(cost.layers, tilings[0]):
+    for row, (solved, inverse) in zip(cost.layers, tilings):
+        _, tile, order = solved[inverse[0]]
         row["tiling"] = describe_tiling(tile, order)
     return cost
