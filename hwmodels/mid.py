@@ -6,7 +6,7 @@ busy at its vectorised / bit-serial rate. Per layer, the buffer-level tiling and
 DRAM traffic are searched with the Fine mapper's own kernels (`hwmodels.fine._tiling`, capacities in bits, so
 lower precision lets bigger tiles fit), which guarantees Fine traffic >= Mid traffic >= Coarse traffic.
 
-    latency_cycles = max(ideal compute cycles, ceil(DRAM bits / bandwidth))
+    latency_cycles = max(ideal compute cycles, DRAM bits / bandwidth)
     throughput     = MACs / latency_cycles
     ctc            = MACs per DRAM byte (computation-to-communication ratio)
     offchip_passes = DRAM traffic / compulsory traffic (how many times each bit crosses the chip boundary on
@@ -87,7 +87,7 @@ def mid_layer_metrics(workload, spec: AcceleratorSpec, BW, BA, *, with_tilings: 
     BW, BA = coarse.check_bits(workload, spec, BW, BA)
     metrics = coarse.coarse_layer_metrics(workload, spec, BW, BA)
     traffic, tilings = _tiling_arrays(workload, spec, BW, BA, coarse.output_bits(BA, spec))
-    transfer_cycles = np.ceil(traffic / spec.dram_bw_bits_per_cycle)
+    transfer_cycles = traffic / spec.dram_bw_bits_per_cycle  # fractional, as the Fine mapper counts them
     latency = np.maximum(metrics["compute_cycles"], transfer_cycles)
     metrics.update(
         dram_accesses_bits=traffic,
