@@ -72,6 +72,14 @@ def _max_lanes(spec_i, b_w, b_a):
     return spec_i[SPEC_LANES]
 
 
+# Which RFs a dataflow keeps operands in (Eyeriss ISCA'16 Sec. V): RS uses all three; WS keeps weights stationary
+# while inputs and psums stream through the array; OS keeps psums stationary while weights and inputs stream.
+# A bypassed operand reaches every MAC over the array (one NoC delivery per MAC) and is never read from an RF.
+RF_USED = np.array([[1, 1, 1], [1, 1, 1], [1, 1, 1]], dtype=np.int64)  # [dataflow, tensor W/I/O]
+# PE-tile dims a dataflow may loop over inside a PE: RS all; WS weight dims G, M, C, R, S; OS output dims N, G, M, P, Q
+PE_DIMS = np.array([[1, 1, 1, 1, 1, 1, 1, 1], [0, 1, 1, 1, 0, 0, 1, 1], [1, 1, 1, 0, 1, 1, 0, 0]], dtype=np.int64)
+
+
 @njit(cache=True, **config.NJIT_FLAGS)
 def _rf_words(elems, b, b_max):
     """RF words of b_max bits needed for `elems` operands of b bits (b_max // b per word)."""
@@ -98,12 +106,13 @@ def _pe_needs(bounds, geom, pe):
 def _pe_fits(bounds, geom, bits, spec_i, pe, i_resident, o_resident):
     """Do the PE's RFs hold its tile? i_resident / o_resident: inputs / psums stay across buffer iterations."""
     b_max = spec_i[SPEC_B_MAX]
+    flow = spec_i[SPEC_DATAFLOW]
     w, win, i_row, live, o_all = _pe_needs(bounds, geom, pe)
-    if _rf_words(w, bits[0], b_max) > spec_i[SPEC_RF_FILTER]:
+    if RF_USED[flow, 0] == 1 and _rf_words(w, bits[0], b_max) > spec_i[SPEC_RF_FILTER]:
         return False
-    if _rf_words(i_row if i_resident else win, bits[1], b_max) > spec_i[SPEC_RF_IFMAP]:
+    if RF_USED[flow, 1] == 1 and _rf_words(i_row if i_resident else win, bits[1], b_max) > spec_i[SPEC_RF_IFMAP]:
         return False
-    if _rf_words(o_all if o_resident else live, bits[3], b_max) > spec_i[SPEC_RF_PSUM]:
+    if RF_USED[flow, 2] == 1 and _rf_words(o_all if o_resident else live, bits[3], b_max) > spec_i[SPEC_RF_PSUM]:
         return False
     return True
 
@@ -134,6 +143,8 @@ def _evaluate_mapping(bounds, geom, bits, spec_i, spec_f, energy, mapping, metri
         if tile_b[d] < 1 or bounds[d] % tile_b[d] != 0:
             return config.STATUS_NO_MAPPING
         trips_d[d] = bounds[d] // tile_b[d]
+        if PE_DIMS[spec_i[SPEC_DATAFLOW], d] == 0 and pe[d] != 1 and not (d == lane_dim and pe[d] == lanes):
+            return config.STATUS_NO_MAPPING
     n_pe = rows_used * cols_used
     if lanes < 1 or pe[lane_dim] % lanes != 0 or lanes > _max_lanes(spec_i, b_w, b_a):
         return config.STATUS_NO_MAPPING
@@ -213,6 +224,16 @@ def _fill_costs(bounds, geom, bits, spec_i, spec_f, energy, pe, arr, n_pe, lanes
     p_buf = n_out * 2 * (v_pe - a_visits)
     p_arr = n_out * v_pe * (c_spatial - 1)
     p_rf = n_out * 2 * (r_tot - v_pe * c_spatial)
+    flow = spec_i[SPEC_DATAFLOW]
+    if RF_USED[flow, 0] == 0:
+        w_arr = macs // lanes
+        w_rf_words = 0.0
+    if RF_USED[flow, 1] == 0:
+        i_arr = macs // lanes
+        i_rf_words = 0.0
+    if RF_USED[flow, 2] == 0:
+        p_arr = n_out * (r_tot - v_pe)  # every accumulation step crosses to the next PE: ab(c-1) + abc(d-1)
+        p_rf = 0
     psums_per_word = min(lanes, b_max // b_psum)
     if psums_per_word < 1:
         psums_per_word = 1
@@ -343,7 +364,11 @@ def _spatial_candidates(bounds, spec_i):
 def _maximal_pe_tiles(bounds, geom, bits, spec_i, rem, lane_dim, lanes):
     """PE tiles (lanes included) over the remaining bounds whose minimal RF needs fit, keeping only maximal ones
     (no single factor can grow to its next divisor and still fit): (k, 8) int64."""
-    table, counts = _divisor_table(rem)
+    allowed = rem.copy()
+    for d in range(8):
+        if PE_DIMS[spec_i[SPEC_DATAFLOW], d] == 0:
+            allowed[d] = 1
+    table, counts = _divisor_table(allowed)
     idx = np.zeros(8, dtype=np.int64)
     tile = np.ones(8, dtype=np.int64)
     cap = 2048
