@@ -148,6 +148,8 @@ class Flow:
                  verbose: bool = True, evaluator_kwargs: dict | None = None, **problem_kwargs):
         self.model, self.dataset, self.hw, self.dataflow = model, dataset, hw, dataflow
         self.seed = int(seed)
+        self.evaluator_config = {"kind": evaluator if isinstance(evaluator, str) else type(evaluator).__name__,
+                                 "epochs": epochs}
         if isinstance(evaluator, str):
             evaluator = make_evaluator(evaluator, model, dataset, epochs=epochs, seed=self.seed,
                                        **(evaluator_kwargs or {}))
@@ -157,6 +159,26 @@ class Flow:
         self.problem_kwargs = problem_kwargs
         self.accuracy_cache: dict = {}
         self.results: list = []  # the level stack: one SearchResult per level visited, coarsest first
+
+    def preload_accuracy(self, run) -> int:
+        """Fill the accuracy cache from a previous run folder of the same model, dataset and evaluator (its
+        per-generation files and results.json), so refining never re-evaluates a genome. Returns the count."""
+        folder = Path(run)
+        files = sorted(folder.glob("generations/gen_*.json")) + [folder / "results.json"]
+        added = 0
+        for path in files:
+            if not path.exists():
+                continue
+            data = json.loads(path.read_text())
+            for solution in data.get("population", []) + data.get("front", []):
+                metrics = solution.get("metrics", {})
+                if ACCURACY not in metrics:
+                    continue
+                key = tuple(int(b) for b in solution["bits_w"]) + tuple(int(b) for b in solution["bits_a"])
+                if key not in self.accuracy_cache:
+                    self.accuracy_cache[key] = {k: v for k, v in metrics.items() if k.startswith(ACCURACY)}
+                    added += 1
+        return added
 
     # ---- problems ---------------------------------------------------------------------------------------
     def problem(self, level: str, **kwargs) -> QuantProblem:
@@ -210,7 +232,8 @@ class Flow:
             raise GenomeError(f"n_gen={n_gen}: run at least one generation")
         folder = self._run_folder(problem.level, out)
         algorithm_name = algorithm if isinstance(algorithm, str) else type(algorithm).__name__
-        meta = {"algorithm": algorithm_name, "seed": seed, "pop_size": pop_size, "n_gen": n_gen}
+        meta = {"algorithm": algorithm_name, "seed": seed, "pop_size": pop_size, "n_gen": n_gen,
+                "evaluator": self.evaluator_config}
         checkpoint = None if folder is None else folder / "checkpoint.pkl"
         if resume and checkpoint is not None and checkpoint.exists():
             algo = pickle.loads(checkpoint.read_bytes())
@@ -315,3 +338,35 @@ def run_levels(flow: Flow, levels=LEVEL_ORDER, *, constraints: dict | None = Non
             return refined
         result = refined
     return result
+
+
+DEMO_POP, DEMO_GENS = 10, (4, 3, 3)  # ~80 distinct fine-tunes at ~3 s each on 2 cores: well under 10 minutes
+DEMO_CONSTRAINTS = {"mid": {"frac_ops": 0.5}, "fine": {"dram_accesses_bits": 0.6}}
+
+
+def run_demo(out="runs/demo", *, seed: int = 0, pop_size: int | None = None, n_gen: int | None = None,
+             evaluator="finetune", verbose: bool = True) -> SearchResult:
+    """`make demo`: Coarse -> Mid -> Fine refinement of ResNet-20 on digits with real fine-tuning (hw-flowq 6.1
+    on the embedded dataset), on Spatial-256 (RS), b_A = b_W in {2, 4, 6, 8, 16}. Frac.OPs <= 50 % of 16-bit is required before Mid and DRAM
+    traffic <= 60 % before Fine (hw-flowq 3.1). Writes one sub-folder per level and, at the top of `out`,
+    results.json (the last level's result plus a per-level summary), pareto.png, hypervolume.png, bitwidths.png.
+    """
+    from flowq.plots import plot_run
+
+    out = Path(out)
+    flow = Flow("resnet20", "digits", evaluator, hw="spatial-256", dataflow="RS", seed=seed, out=out,
+                verbose=verbose, tie=True)  # b_A = b_W as in hw-flowq 6.1
+    gens = DEMO_GENS if n_gen is None else (n_gen,) * 3
+    final = run_levels(flow, LEVEL_ORDER, constraints=DEMO_CONSTRAINTS, n_gen=gens, pop_size=pop_size or DEMO_POP)
+    visited = [r for r in flow.results] + ([] if final in flow.results else [final])
+    summary = [{"level": r.level, "folder": str(r.out), "front_size": len(r.front),
+                "hypervolume": r.hypervolume[-1], "constraints": r.data["constraints"],
+                "n_accuracy_evaluations": r.data["n_accuracy_evaluations"]} for r in visited]
+    data = dict(final.data, levels=summary)
+    write_atomic(out / "results.json", dumps(data))
+    paths = plot_run(data, out)
+    if verbose:
+        print(f"demo finished: {final.level} level, {len(final.front)} Pareto solutions")
+        for path in [out / "results.json"] + paths:
+            print(f"  wrote {path}")
+    return final
