@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from hwmodels.cost import NetworkCost
-from hwmodels.errors import GenomeError
+from hwmodels.errors import GenomeError, WorkloadError
 from hwmodels.spec import AcceleratorSpec
 
 # metrics summed over layers to get the network total; ratios are recomputed from the sums
@@ -23,7 +23,7 @@ ADDITIVE_METRICS = ("ops", "frac_ops", "bitops", "weight_bits", "activation_bits
 def layer_counts(workload) -> dict:
     """Per-layer element counts as int64 arrays of shape (n_layers,): macs, n_weights, n_inputs, n_outputs."""
     if len(workload) == 0:
-        raise GenomeError("the workload has no layers; pass a list of hwmodels.workload.Layer")
+        raise WorkloadError("the workload has no layers; pass a list of hwmodels.workload.Layer")
     return {key: np.array([getattr(layer, key) for layer in workload], dtype=np.int64)
             for key in ("macs", "n_weights", "n_inputs", "n_outputs")}
 

@@ -4,7 +4,6 @@ import importlib.util
 import math
 from pathlib import Path
 
-import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
