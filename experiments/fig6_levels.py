@@ -60,7 +60,7 @@ def compute_curves(workload, spec, buffer_sizes_bits, bitwidths=BITWIDTHS, level
                                throughput=float(total["throughput"]), latency_cycles=float(total["latency_cycles"]))
                 except MappingError as error:
                     row.update(dram_accesses_bits=math.nan, throughput=math.nan, latency_cycles=math.nan,
-                               note=str(error).split(":")[0] + ": no legal mapping")
+                               note=str(error).split(" (")[0] + " has no legal mapping")
                 rows.append(row)
     return rows
 
