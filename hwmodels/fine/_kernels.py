@@ -409,106 +409,106 @@ def _maximal_pe_tiles(bounds, geom, bits, spec_i, rem, lane_dim, lanes):
 @njit(cache=True, **config.NJIT_FLAGS)
 def _search_layer(bounds, geom, bits, spec_i, spec_f, energy, objective, best_mapping, stats):
     """Best mapping of one layer for `objective` (config.OBJ_*). Fills best_mapping (MAP_LEN,) and
-    stats (2,) [mappings evaluated, legal mappings]; returns a status code."""
-    b_w, b_a, b_out, b_psum = bits[0], bits[1], bits[2], bits[3]
+    stats (2,) [mappings evaluated, legal mappings]; returns a status code.
+
+    Search space: spatial unrollings of the dataflow using >= SPATIAL_UTIL_KEEP of the best PE count, every lane
+    count along M (divisor of the remaining M, <= V or lanes), maximal PE tiles, every buffer tiling that fits,
+    every buffer-level x DRAM-level group order (6 x 6). Ties keep the first mapping found (deterministic).
+    """
+    b_w, b_a = bits[0], bits[1]
     lmax = _max_lanes(spec_i, b_w, b_a)
     spatial = _spatial_candidates(bounds, spec_i)
     n_sp = spatial.shape[0]
-    # lanes along M after the spatial unrolling; utilisation filter
-    lane_of = np.ones(n_sp, dtype=np.int64)
-    par = np.zeros(n_sp, dtype=np.int64)
-    best_par = 0
+    pe_count = np.ones(n_sp, dtype=np.int64)
+    best_count = 0
     for s in range(n_sp):
-        m_left = bounds[2] // (spatial[s, 2] * spatial[s, 8 + 2])
-        lane = 1
-        for v in _divisors(m_left):
-            if v <= lmax:
-                lane = v
-        lane_of[s] = lane
-        p = lane
         for d in range(16):
-            p *= spatial[s, d]
-        par[s] = p
-        best_par = max(best_par, p)
-    metrics = np.zeros(MET_LEN, dtype=np.float64)
-    mapping = np.zeros(MAP_LEN, dtype=np.int64)
-    best_key = np.inf
-    best_key2 = np.inf
-    found = False
-    n_eval = 0
-    n_legal = 0
+            pe_count[s] *= spatial[s, d]
+        best_count = max(best_count, pe_count[s])
+    best = np.array([np.inf, np.inf])
+    counters = np.zeros(2, dtype=np.int64)
     rem = np.empty(8, dtype=np.int64)
+    for s in range(n_sp):
+        if pe_count[s] < config.SPATIAL_UTIL_KEEP * best_count:
+            continue
+        m_left = bounds[2] // (spatial[s, 2] * spatial[s, 8 + 2])
+        for lanes in _divisors(m_left):
+            if lanes > lmax:
+                break
+            for d in range(8):
+                rem[d] = bounds[d] // (spatial[s, d] * spatial[s, 8 + d])
+            rem[2] //= lanes
+            pes = _maximal_pe_tiles(bounds, geom, bits, spec_i, rem, 2, lanes)
+            for t in range(pes.shape[0]):
+                _search_buffer(bounds, geom, bits, spec_i, spec_f, energy, objective, spatial[s], pes[t],
+                               pe_count[s], lanes, best, best_mapping, counters)
+    stats[0] = counters[0]
+    stats[1] = counters[1]
+    return config.STATUS_OK if best[0] < np.inf else config.STATUS_NO_MAPPING
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _search_buffer(bounds, geom, bits, spec_i, spec_f, energy, objective, spatial, pe, n_pe, lanes, best,
+                   best_mapping, counters):
+    """Every buffer tiling x buffer order x DRAM order for a fixed spatial unrolling and PE tile.
+
+    best (2,) float64 [objective, tie-break] and best_mapping are updated in place; counters (2,) int64 counts
+    evaluated / legal mappings.
+    """
+    b_w, b_a, b_out, b_psum = bits[0], bits[1], bits[2], bits[3]
+    metrics = np.zeros(MET_LEN, dtype=np.float64)
     arr = np.empty(8, dtype=np.int64)
+    rem2 = np.empty(8, dtype=np.int64)
     tile_b = np.empty(8, dtype=np.int64)
     trips_d = np.empty(8, dtype=np.int64)
-    dram_e = np.empty(config.N_ORDERS, dtype=np.float64)
-    dram_b = np.empty(config.N_ORDERS, dtype=np.float64)
-    for s in range(n_sp):
-        if par[s] < config.SPATIAL_UTIL_KEEP * best_par:
-            continue
-        lanes = lane_of[s]
+    for d in range(8):
+        arr[d] = pe[d] * spatial[d] * spatial[8 + d]
+        rem2[d] = bounds[d] // arr[d]
+    table, counts = _divisor_table(rem2)
+    idx = np.zeros(8, dtype=np.int64)
+    buf = np.ones(8, dtype=np.int64)
+    while True:
         for d in range(8):
-            rem[d] = bounds[d] // (spatial[s, d] * spatial[s, 8 + d])
-        rem[2] //= lanes
-        pes = _maximal_pe_tiles(bounds, geom, bits, spec_i, rem, 2, lanes)
-        n_pe = 1
-        for d in range(16):
-            n_pe *= spatial[s, d]
-        for t in range(pes.shape[0]):
-            pe = pes[t]
-            rem2 = np.empty(8, dtype=np.int64)
-            for d in range(8):
-                arr[d] = pe[d] * spatial[s, d] * spatial[s, 8 + d]
-                rem2[d] = bounds[d] // arr[d]
-            table, counts = _divisor_table(rem2)
-            idx = np.zeros(8, dtype=np.int64)
-            buf = np.ones(8, dtype=np.int64)
-            while True:
-                for d in range(8):
-                    buf[d] = table[d, idx[d]]
-                    tile_b[d] = arr[d] * buf[d]
-                    trips_d[d] = bounds[d] // tile_b[d]
-                fits = _footprint_bits(bounds, tile_b, geom, b_w, b_a, b_out, b_psum) <= spec_i[SPEC_BUFFER_BITS]
-                if fits:
-                    gt_b = _group_trips(buf)
-                    total_b = gt_b[0] * gt_b[1] * gt_b[2] * buf[1]
-                    for ob in range(config.N_ORDERS):
-                        f_bw = _fetch_count(gt_b, total_b, ob, config.TENSOR_W)
-                        f_bi = _fetch_count(gt_b, total_b, ob, config.TENSOR_I)
-                        f_bo = _fetch_count(gt_b, total_b, ob, config.TENSOR_O)
-                        n_eval += config.N_ORDERS
-                        if not _pe_fits(bounds, geom, bits, spec_i, pe, f_bi < total_b, f_bo < total_b):
-                            continue
-                        for od in range(config.N_ORDERS):
-                            _fill_costs(bounds, geom, bits, spec_i, spec_f, energy, pe, arr, n_pe, lanes, buf,
-                                        trips_d, od, f_bw, f_bi, f_bo, metrics)
-                            n_legal += 1
-                            key = _objective_value(objective, metrics[MET_ENERGY], metrics[MET_LATENCY])
-                            key2 = metrics[MET_LATENCY] if objective == config.OBJ_ENERGY else metrics[MET_ENERGY]
-                            if key < best_key or (key == best_key and key2 < best_key2):
-                                best_key = key
-                                best_key2 = key2
-                                found = True
-                                for d in range(8):
-                                    best_mapping[MAP_ROWS + d] = spatial[s, d]
-                                    best_mapping[MAP_COLS + d] = spatial[s, 8 + d]
-                                    best_mapping[MAP_PE + d] = pe[d]
-                                    best_mapping[MAP_BUF + d] = buf[d]
-                                best_mapping[MAP_LANE_DIM] = 2
-                                best_mapping[MAP_LANES] = lanes
-                                best_mapping[MAP_ORDER_B] = ob
-                                best_mapping[MAP_ORDER_D] = od
-                d = 0
-                if not fits:
-                    idx[0] = counts[0] - 1
-                while d < 8:
-                    idx[d] += 1
-                    if idx[d] < counts[d]:
-                        break
-                    idx[d] = 0
-                    d += 1
-                if d == 8:
-                    break
-    stats[0] = n_eval
-    stats[1] = n_legal
-    return config.STATUS_OK if found else config.STATUS_NO_MAPPING
+            buf[d] = table[d, idx[d]]
+            tile_b[d] = arr[d] * buf[d]
+            trips_d[d] = bounds[d] // tile_b[d]
+        fits = _footprint_bits(bounds, tile_b, geom, b_w, b_a, b_out, b_psum) <= spec_i[SPEC_BUFFER_BITS]
+        if fits:
+            gt_b = _group_trips(buf)
+            total_b = gt_b[0] * gt_b[1] * gt_b[2] * buf[1]
+            for ob in range(config.N_ORDERS):
+                f_bw = _fetch_count(gt_b, total_b, ob, config.TENSOR_W)
+                f_bi = _fetch_count(gt_b, total_b, ob, config.TENSOR_I)
+                f_bo = _fetch_count(gt_b, total_b, ob, config.TENSOR_O)
+                counters[0] += config.N_ORDERS
+                if not _pe_fits(bounds, geom, bits, spec_i, pe, f_bi < total_b, f_bo < total_b):
+                    continue
+                for od in range(config.N_ORDERS):
+                    _fill_costs(bounds, geom, bits, spec_i, spec_f, energy, pe, arr, n_pe, lanes, buf, trips_d, od,
+                                f_bw, f_bi, f_bo, metrics)
+                    counters[1] += 1
+                    key = _objective_value(objective, metrics[MET_ENERGY], metrics[MET_LATENCY])
+                    key2 = metrics[MET_LATENCY] if objective == config.OBJ_ENERGY else metrics[MET_ENERGY]
+                    if key < best[0] or (key == best[0] and key2 < best[1]):
+                        best[0] = key
+                        best[1] = key2
+                        for d in range(8):
+                            best_mapping[MAP_ROWS + d] = spatial[d]
+                            best_mapping[MAP_COLS + d] = spatial[8 + d]
+                            best_mapping[MAP_PE + d] = pe[d]
+                            best_mapping[MAP_BUF + d] = buf[d]
+                        best_mapping[MAP_LANE_DIM] = config.DIM_M
+                        best_mapping[MAP_LANES] = lanes
+                        best_mapping[MAP_ORDER_B] = ob
+                        best_mapping[MAP_ORDER_D] = od
+        d = 0
+        if not fits:
+            idx[0] = counts[0] - 1
+        while d < 8:
+            idx[d] += 1
+            if idx[d] < counts[d]:
+                break
+            idx[d] = 0
+            d += 1
+        if d == 8:
+            return
