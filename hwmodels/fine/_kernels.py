@@ -428,8 +428,24 @@ def _search_layer(bounds, geom, bits, spec_i, spec_f, energy, objective, best_ma
     best = np.array([np.inf, np.inf])
     counters = np.zeros(2, dtype=np.int64)
     rem = np.empty(8, dtype=np.int64)
-    for s in range(n_sp):
-        if pe_count[s] < config.SPATIAL_UTIL_KEEP * best_count:
+    # first pass: well-utilised unrollings only; if none of them fits (tiny buffer), retry with every unrolling
+    for attempt in range(2):
+        keep = config.SPATIAL_UTIL_KEEP if attempt == 0 else 0.0
+        if attempt == 1 and best[0] < np.inf:
+            break
+        _search_spatial(bounds, geom, bits, spec_i, spec_f, energy, objective, spatial, pe_count, keep * best_count,
+                        lmax, best, best_mapping, counters, rem)
+    stats[0] = counters[0]
+    stats[1] = counters[1]
+    return config.STATUS_OK if best[0] < np.inf else config.STATUS_NO_MAPPING
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _search_spatial(bounds, geom, bits, spec_i, spec_f, energy, objective, spatial, pe_count, min_pes, lmax, best,
+                    best_mapping, counters, rem):
+    """Search every spatial unrolling using >= min_pes PEs (see `_search_layer`)."""
+    for s in range(spatial.shape[0]):
+        if pe_count[s] < min_pes:
             continue
         m_left = bounds[2] // (spatial[s, 2] * spatial[s, 8 + 2])
         for lanes in _divisors(m_left):
@@ -442,9 +458,6 @@ def _search_layer(bounds, geom, bits, spec_i, spec_f, energy, objective, best_ma
             for t in range(pes.shape[0]):
                 _search_buffer(bounds, geom, bits, spec_i, spec_f, energy, objective, spatial[s], pes[t],
                                pe_count[s], lanes, best, best_mapping, counters)
-    stats[0] = counters[0]
-    stats[1] = counters[1]
-    return config.STATUS_OK if best[0] < np.inf else config.STATUS_NO_MAPPING
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
