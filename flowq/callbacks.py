@@ -278,9 +278,15 @@ class SearchMonitor(Callback):
             self._write_checkpoint(algorithm)
 
     def _write_checkpoint(self, algorithm) -> None:
+        # pymoo increments n_iter right after the callback: store the state the next generation starts from,
+        # so a resumed run neither repeats nor skips a generation (the off-by-one of pymoo #641)
+        algorithm.n_iter += 1
         try:
-            write_atomic(self.out / "checkpoint.pkl", pickle.dumps(algorithm))
+            payload = pickle.dumps(algorithm)
+            write_atomic(self.out / "checkpoint.pkl", payload)
         except (pickle.PicklingError, TypeError, AttributeError) as error:
             if not self._checkpoint_warned:
                 warnings.warn(f"checkpoint skipped, the algorithm does not pickle: {error}", stacklevel=2)
                 self._checkpoint_warned = True
+        finally:
+            algorithm.n_iter -= 1

@@ -150,15 +150,20 @@ class Flow:
         self.seed = int(seed)
         self.evaluator_config = {"kind": evaluator if isinstance(evaluator, str) else type(evaluator).__name__,
                                  "epochs": epochs}
-        if isinstance(evaluator, str):
-            evaluator = make_evaluator(evaluator, model, dataset, epochs=epochs, seed=self.seed,
-                                       **(evaluator_kwargs or {}))
-        self.evaluator = evaluator
+        self._evaluator = evaluator  # a name is turned into an evaluator on first use (torch imported then)
+        self._evaluator_options = dict(epochs=epochs, seed=self.seed, **(evaluator_kwargs or {}))
         self.out = None if out is None else Path(out)
         self.verbose = verbose
         self.problem_kwargs = problem_kwargs
         self.accuracy_cache: dict = {}
         self.results: list = []  # the level stack: one SearchResult per level visited, coarsest first
+
+    @property
+    def evaluator(self):
+        """The accuracy evaluator shared by every level (built on first use from its name)."""
+        if isinstance(self._evaluator, str):
+            self._evaluator = make_evaluator(self._evaluator, self.model, self.dataset, **self._evaluator_options)
+        return self._evaluator
 
     def preload_accuracy(self, run) -> int:
         """Fill the accuracy cache from a previous run folder of the same model, dataset and evaluator (its
@@ -186,9 +191,12 @@ class Flow:
         if level not in PROBLEMS:
             raise FlowQError(f"unknown level {level!r}; allowed: {', '.join(PROBLEMS)}")
         hw = kwargs.pop("hw", self.hw)
-        options = dict(self.problem_kwargs, dataset=self.dataset, dataflow=self.dataflow, evaluator=self.evaluator,
+        options = dict(self.problem_kwargs, dataset=self.dataset, dataflow=self.dataflow,
                        accuracy_cache=self.accuracy_cache, seed=self.seed)
         options.update(kwargs)
+        objectives = options.get("objectives") or PROBLEMS[level].default_objectives
+        if ACCURACY in objectives or ACCURACY in (options.get("constraints") or {}):
+            options.setdefault("evaluator", self.evaluator)
         return PROBLEMS[level](self.model, hw, **options)
 
     def _run_folder(self, level: str, out) -> Path | None:

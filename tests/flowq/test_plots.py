@@ -1,0 +1,47 @@
+"""Plots: PNGs written headless from a results dict; grey history + red front; bitwidth bars."""
+
+import matplotlib.pyplot as plt
+import pytest
+
+from flowq.errors import FlowQError
+from flowq.plots import plot_bitwidths, plot_pareto, plot_run
+
+RESULTS = {
+    "level": "fine", "objectives": ["accuracy", "energy", "latency_cycles"], "ref_point": [1.1, 1.1, 1.1],
+    "hypervolume": [0.2, 0.3, 0.35],
+    "front_history": [[[0.1, 0.8, 0.7]], [[0.1, 0.6, 0.7], [0.2, 0.5, 0.5]], [[0.05, 0.6, 0.6], [0.2, 0.4, 0.5]]],
+    "front": [{"bits_w": [16, 4, 16], "bits_a": [16, 8, 16], "F": [0.05, 0.6, 0.6],
+               "metrics": {"accuracy": 0.95, "energy": 1e7, "latency_cycles": 1e5}},
+              {"bits_w": [16, 2, 16], "bits_a": [16, 2, 16], "F": [0.2, 0.4, 0.5],
+               "metrics": {"accuracy": 0.8, "energy": 8e6, "latency_cycles": 9e4}}],
+    "hv_leader": 1, "config": {"layer_names": ["conv1", "conv2", "fc"]},
+}
+
+
+def test_plot_run_writes_three_pngs(tmp_path):
+    paths = plot_run(RESULTS, tmp_path)
+    assert sorted(p.name for p in paths) == ["bitwidths.png", "hypervolume.png", "pareto.png"]
+    for path in paths:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert plt.get_fignums() == []  # every figure closed
+
+
+def test_pareto_projects_three_objectives_into_three_panels(tmp_path, monkeypatch):
+    saved = {}
+    monkeypatch.setattr("flowq.plots._save", lambda fig, path: saved.setdefault("fig", fig))
+    plot_pareto(RESULTS, tmp_path / "p.png")
+    axes = saved["fig"].axes
+    assert len(axes) == 3  # (acc, energy), (acc, latency), (energy, latency)
+    # panel 0: two older generations in grey, then the red final front and the starred HV-leader
+    colours = [tuple(c.get_facecolor()[0][:3]) for c in axes[0].collections]
+    assert colours[-2] == (1.0, 0.0, 0.0)
+    assert all(r == g == b for r, g, b in colours[:2]) and colours[0][0] > colours[1][0]  # old lighter
+    assert axes[0].get_xlabel() == "accuracy psi [%]"
+    plt.close("all")
+
+
+def test_bitwidth_bars_and_missing_run(tmp_path):
+    path = plot_bitwidths({"bits_w": [16, 2], "bits_a": [16, 4]}, tmp_path / "b.png", ["a", "b"])
+    assert path.stat().st_size > 0
+    with pytest.raises(FlowQError, match="results.json"):
+        plot_run(tmp_path / "nowhere")
