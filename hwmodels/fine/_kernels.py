@@ -363,7 +363,10 @@ def _spatial_candidates(bounds, spec_i):
 @njit(cache=True, **config.NJIT_FLAGS)
 def _maximal_pe_tiles(bounds, geom, bits, spec_i, rem, lane_dim, lanes):
     """PE tiles (lanes included) over the remaining bounds whose minimal RF needs fit, keeping only maximal ones
-    (no single factor can grow to its next divisor and still fit): (k, 8) int64."""
+    (no factor other than N can grow to its next divisor and still fit): (k, 8) int64.
+
+    N is exempt so that every batch-1 candidate stays a candidate at batch n (batch n never costs more than n x
+    batch 1)."""
     allowed = rem.copy()
     for d in range(8):
         if PE_DIMS[spec_i[SPEC_DATAFLOW], d] == 0:
@@ -382,7 +385,7 @@ def _maximal_pe_tiles(bounds, geom, bits, spec_i, rem, lane_dim, lanes):
         fits = _pe_fits(bounds, geom, bits, spec_i, pe_t, False, False)
         if fits:
             maximal = True
-            for d in range(8):
+            for d in range(1, 8):  # growing N alone does not disqualify a tile (batch-1 tiles stay candidates)
                 if idx[d] + 1 < counts[d]:
                     grown = pe_t.copy()
                     grown[d] = pe_t[d] // tile[d] * table[d, idx[d] + 1]
@@ -411,7 +414,8 @@ def _search_layer(bounds, geom, bits, spec_i, spec_f, energy, objective, best_ma
     """Best mapping of one layer for `objective` (config.OBJ_*). Fills best_mapping (MAP_LEN,) and
     stats (2,) [mappings evaluated, legal mappings]; returns a status code.
 
-    Search space: spatial unrollings of the dataflow using >= SPATIAL_UTIL_KEEP of the best PE count, every lane
+    Search space: spatial unrollings of the dataflow using >= SPATIAL_UTIL_KEEP of the best PE count among the
+    unrollings that do not split the batch (so batch-1 candidates stay candidates at any batch), every lane
     count along M (divisor of the remaining M, <= V or lanes), maximal PE tiles, every buffer tiling that fits,
     every buffer-level x DRAM-level group order (6 x 6). Ties keep the first mapping found (deterministic).
     """
@@ -424,7 +428,8 @@ def _search_layer(bounds, geom, bits, spec_i, spec_f, energy, objective, best_ma
     for s in range(n_sp):
         for d in range(16):
             pe_count[s] *= spatial[s, d]
-        best_count = max(best_count, pe_count[s])
+        if spatial[s, config.DIM_N] * spatial[s, 8 + config.DIM_N] == 1:  # reference ignores batch unrolling
+            best_count = max(best_count, pe_count[s])
     best = np.array([np.inf, np.inf])
     counters = np.zeros(2, dtype=np.int64)
     rem = np.empty(8, dtype=np.int64)
