@@ -135,8 +135,10 @@ class _Evaluator:
         return len(self.workload)
 
     def _float_key(self) -> str:
+        base = asdict(self.train_config)
+        base.pop("finetune_lr_scale")  # fine-tuning only, the float network does not depend on it
         return cache_key(kind="float", model=self.model_name, dataset=self.dataset_name, seed=self.seed,
-                         image_size=self.image_size, data_root=str(self.data_root), train=asdict(self.train_config))
+                         image_size=self.image_size, data_root=str(self.data_root), train=base)
 
     def _float(self) -> nn.Module:
         """The pretrained float network (trained once per key and cached on disk)."""
