@@ -33,8 +33,9 @@ import numpy as np
 from numba import njit
 
 from hwmodels import config
-from hwmodels.fine._tiling import (_divisor_table, _divisors, _dram_traffic_bits, _fetch_count, _footprint_bits,
-                                   _group_trips, _input_extent, _tile_elems)
+from hwmodels.fine._tiling import (_best_buffer_tiling, _divisor_table, _dram_bits_all_orders, _divisors, _dram_traffic_bits, _fetch_count,
+                                   _footprint_bits, _footprint_lb_bits, _group_trips, _input_extent, _odometer_next,
+                                   _tile_elems)
 
 # ---- spec_i indices ----
 SPEC_ROWS, SPEC_COLS, SPEC_PE_TYPE, SPEC_B_MAX, SPEC_LANES, SPEC_DATAFLOW = 0, 1, 2, 3, 4, 5
@@ -72,11 +73,8 @@ def _max_lanes(spec_i, b_w, b_a):
     return spec_i[SPEC_LANES]
 
 
-# Which RFs a dataflow keeps operands in (Eyeriss ISCA'16 Sec. V): RS uses all three; WS keeps weights stationary
-# while inputs and psums stream through the array; OS keeps psums stationary while weights and inputs stream.
-# A bypassed operand reaches every MAC over the array (one NoC delivery per MAC) and is never read from an RF.
-RF_USED = np.array([[1, 1, 1], [1, 1, 1], [1, 1, 1]], dtype=np.int64)  # [dataflow, tensor W/I/O]
-# PE-tile dims a dataflow may loop over inside a PE: RS all; WS weight dims G, M, C, R, S; OS output dims N, G, M, P, Q
+# What a PE keeps stationary per dataflow (hw-flowq 6.3.3, Eyeriss ISCA'16 Sec. V), as the PE-tile dims it may loop
+# over: RS all; WS weight dims G, M, C, R, S; OS output dims N, G, M, P, Q
 PE_DIMS = np.array([[1, 1, 1, 1, 1, 1, 1, 1], [0, 1, 1, 1, 0, 0, 1, 1], [1, 1, 1, 0, 1, 1, 0, 0]], dtype=np.int64)
 
 
@@ -106,13 +104,12 @@ def _pe_needs(bounds, geom, pe):
 def _pe_fits(bounds, geom, bits, spec_i, pe, i_resident, o_resident):
     """Do the PE's RFs hold its tile? i_resident / o_resident: inputs / psums stay across buffer iterations."""
     b_max = spec_i[SPEC_B_MAX]
-    flow = spec_i[SPEC_DATAFLOW]
     w, win, i_row, live, o_all = _pe_needs(bounds, geom, pe)
-    if RF_USED[flow, 0] == 1 and _rf_words(w, bits[0], b_max) > spec_i[SPEC_RF_FILTER]:
+    if _rf_words(w, bits[0], b_max) > spec_i[SPEC_RF_FILTER]:
         return False
-    if RF_USED[flow, 1] == 1 and _rf_words(i_row if i_resident else win, bits[1], b_max) > spec_i[SPEC_RF_IFMAP]:
+    if _rf_words(i_row if i_resident else win, bits[1], b_max) > spec_i[SPEC_RF_IFMAP]:
         return False
-    if RF_USED[flow, 2] == 1 and _rf_words(o_all if o_resident else live, bits[3], b_max) > spec_i[SPEC_RF_PSUM]:
+    if _rf_words(o_all if o_resident else live, bits[3], b_max) > spec_i[SPEC_RF_PSUM]:
         return False
     return True
 
@@ -224,16 +221,6 @@ def _fill_costs(bounds, geom, bits, spec_i, spec_f, energy, pe, arr, n_pe, lanes
     p_buf = n_out * 2 * (v_pe - a_visits)
     p_arr = n_out * v_pe * (c_spatial - 1)
     p_rf = n_out * 2 * (r_tot - v_pe * c_spatial)
-    flow = spec_i[SPEC_DATAFLOW]
-    if RF_USED[flow, 0] == 0:
-        w_arr = macs // lanes
-        w_rf_words = 0.0
-    if RF_USED[flow, 1] == 0:
-        i_arr = macs // lanes
-        i_rf_words = 0.0
-    if RF_USED[flow, 2] == 0:
-        p_arr = n_out * (r_tot - v_pe)  # every accumulation step crosses to the next PE: ab(c-1) + abc(d-1)
-        p_rf = 0
     psums_per_word = min(lanes, b_max // b_psum)
     if psums_per_word < 1:
         psums_per_word = 1
@@ -395,16 +382,7 @@ def _maximal_pe_tiles(bounds, geom, bits, spec_i, rem, lane_dim, lanes):
             if maximal and k < cap:
                 out[k, :] = pe_t
                 k += 1
-        d = 0
-        if not fits:
-            idx[0] = counts[0] - 1
-        while d < 8:
-            idx[d] += 1
-            if idx[d] < counts[d]:
-                break
-            idx[d] = 0
-            d += 1
-        if d == 8:
+        if not _odometer_next(idx, counts, fits):
             break
     return out[:k]
 
@@ -433,36 +411,108 @@ def _search_layer(bounds, geom, bits, spec_i, spec_f, energy, objective, best_ma
     best = np.array([np.inf, np.inf])
     counters = np.zeros(2, dtype=np.int64)
     rem = np.empty(8, dtype=np.int64)
+    # the buffer-tiling minimum (what Mid reports) bounds every mapping's DRAM traffic from below
+    status, dram_min, _, _, _ = _best_buffer_tiling(bounds, geom, b_w, b_a, bits[2], bits[3],
+                                                    spec_i[SPEC_BUFFER_BITS])
+    if status != config.STATUS_OK:
+        dram_min = 0
     # first pass: well-utilised unrollings only; if none of them fits (tiny buffer), retry with every unrolling
     for attempt in range(2):
         keep = config.SPATIAL_UTIL_KEEP if attempt == 0 else 0.0
         if attempt == 1 and best[0] < np.inf:
             break
         _search_spatial(bounds, geom, bits, spec_i, spec_f, energy, objective, spatial, pe_count, keep * best_count,
-                        lmax, best, best_mapping, counters, rem)
+                        lmax, dram_min, best, best_mapping, counters, rem)
     stats[0] = counters[0]
     stats[1] = counters[1]
     return config.STATUS_OK if best[0] < np.inf else config.STATUS_NO_MAPPING
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
-def _search_spatial(bounds, geom, bits, spec_i, spec_f, energy, objective, spatial, pe_count, min_pes, lmax, best,
-                    best_mapping, counters, rem):
-    """Search every spatial unrolling using >= min_pes PEs (see `_search_layer`)."""
-    for s in range(spatial.shape[0]):
+def _search_spatial(bounds, geom, bits, spec_i, spec_f, energy, objective, spatial, pe_count, min_pes, lmax, dram_min,
+                    best, best_mapping, counters, rem):
+    """Search every spatial unrolling using >= min_pes PEs, most PEs first (see `_search_layer`).
+
+    Branch and bound: a (spatial, lanes) pair or a PE tile whose lower bound (`_lower_bounds`) exceeds the best
+    objective found so far cannot hold the optimum and is skipped; the result equals the unpruned search's.
+    """
+    b_w, b_a = bits[0], bits[1]
+    cyc_per_mac = 1 if spec_i[SPEC_PE_TYPE] == config.PE_SIMD else b_w * b_a
+    macs = 1
+    for d in range(8):
+        macs *= bounds[d]
+    lat_floor = 0.0
+    if spec_f[0] > 0:
+        lat_floor = dram_min / spec_f[0]
+    order = np.argsort(-pe_count, kind="mergesort")
+    for k in range(order.shape[0]):
+        s = order[k]
         if pe_count[s] < min_pes:
             continue
         m_left = bounds[2] // (spatial[s, 2] * spatial[s, 8 + 2])
         for lanes in _divisors(m_left):
             if lanes > lmax:
                 break
+            compute = float(macs // (pe_count[s] * lanes) * cyc_per_mac)
+            lat_lb = max(compute, lat_floor)
+            if objective == config.OBJ_LATENCY and lat_lb > best[0] * (1 + 1e-9):
+                continue
             for d in range(8):
                 rem[d] = bounds[d] // (spatial[s, d] * spatial[s, 8 + d])
             rem[2] //= lanes
             pes = _maximal_pe_tiles(bounds, geom, bits, spec_i, rem, 2, lanes)
             for t in range(pes.shape[0]):
+                if objective != config.OBJ_LATENCY:
+                    e_lb = _energy_lower_bound(bounds, geom, bits, spec_i, energy, spatial[s], pes[t], pe_count[s],
+                                               lanes, dram_min)
+                    lb = e_lb if objective == config.OBJ_ENERGY else e_lb * lat_lb
+                    if lb > best[0] * (1 + 1e-9):
+                        continue
                 _search_buffer(bounds, geom, bits, spec_i, spec_f, energy, objective, spatial[s], pes[t],
                                pe_count[s], lanes, best, best_mapping, counters)
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _energy_lower_bound(bounds, geom, bits, spec_i, energy, spatial, pe, n_pe, lanes, dram_min):
+    """Energy no mapping with this spatial unrolling and PE tile can go below.
+
+    MAC and operand RF reads are exact; psum RF accesses use d >= the PE tile's reduction; every distinct array
+    tile of weights / inputs is read from the buffer and delivered at least once; psums cross the array at least
+    once per spatial reduction step; DRAM traffic is at least the buffer-tiling minimum `dram_min` (bits).
+    """
+    b_w, b_a, b_psum = bits[0], bits[1], bits[3]
+    b_max = spec_i[SPEC_B_MAX]
+    word = spec_i[SPEC_WORD_BITS]
+    arr = np.empty(8, dtype=np.int64)
+    for d in range(8):
+        arr[d] = pe[d] * spatial[d] * spatial[8 + d]
+    macs = 1
+    for d in range(8):
+        macs *= bounds[d]
+    pw, pi, po = _tile_elems(bounds, pe, geom)
+    aw, ai, ao = _tile_elems(bounds, arr, geom)
+    t = np.empty(8, dtype=np.int64)
+    for d in range(8):
+        t[d] = bounds[d] // arr[d]
+    n_w_tiles = t[1] * t[2] * t[3] * t[6] * t[7]
+    n_i_tiles = t[0] * t[1] * t[3] * t[4] * t[5] * t[6] * t[7]
+    c_spatial = (arr[3] // pe[3]) * (arr[6] // pe[6]) * (arr[7] // pe[7])
+    r_tot = bounds[3] * bounds[6] * bounds[7]
+    pe_red = pe[3] * pe[6] * pe[7]
+    n_out = bounds[0] * bounds[1] * bounds[2] * bounds[4] * bounds[5]
+    if spec_i[SPEC_PE_TYPE] == config.PE_SIMD:
+        rf_wi = macs / lanes * energy[E_RF_FILTER] + macs / lanes * energy[E_RF_IFMAP]
+        mac_energy = energy[E_MAC] * macs / lanes
+    else:
+        rf_wi = macs * b_w / b_max * energy[E_RF_FILTER] + macs * b_a / (lanes * b_max) * energy[E_RF_IFMAP]
+        mac_energy = energy[E_MAC] * macs * b_w * b_a / (b_max * b_max)
+    psums_per_word = max(1, min(lanes, b_max // b_psum))
+    p_rf = n_out * 2 * (r_tot - r_tot // pe_red)
+    e_rf = rf_wi + p_rf / psums_per_word * energy[E_RF_PSUM]
+    arr_bits = (n_pe * pw * n_w_tiles * b_w + n_pe * pi * n_i_tiles * b_a + n_out * (c_spatial - 1) * b_psum)
+    buf_bits = aw * n_w_tiles * b_w + ai * n_i_tiles * b_a
+    return (mac_energy + e_rf + arr_bits / word * energy[E_ARRAY] + buf_bits / word * energy[E_BUFFER]
+            + dram_min / word * energy[E_DRAM])
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
@@ -470,11 +520,14 @@ def _search_buffer(bounds, geom, bits, spec_i, spec_f, energy, objective, spatia
                    best_mapping, counters):
     """Every buffer tiling x buffer order x DRAM order for a fixed spatial unrolling and PE tile.
 
+    The arithmetic is `_fill_costs` regrouped by loop invariance (PE terms once, DRAM terms once per buffer tile
+    and DRAM order, buffer terms once per buffer order); a test checks that both give the same objective.
     best (2,) float64 [objective, tie-break] and best_mapping are updated in place; counters (2,) int64 counts
     evaluated / legal mappings.
     """
     b_w, b_a, b_out, b_psum = bits[0], bits[1], bits[2], bits[3]
-    metrics = np.zeros(MET_LEN, dtype=np.float64)
+    b_max = spec_i[SPEC_B_MAX]
+    word = spec_i[SPEC_WORD_BITS]
     arr = np.empty(8, dtype=np.int64)
     rem2 = np.empty(8, dtype=np.int64)
     tile_b = np.empty(8, dtype=np.int64)
@@ -482,18 +535,52 @@ def _search_buffer(bounds, geom, bits, spec_i, spec_f, energy, objective, spatia
     for d in range(8):
         arr[d] = pe[d] * spatial[d] * spatial[8 + d]
         rem2[d] = bounds[d] // arr[d]
+    # ---- invariants of the PE tile (same expressions as _fill_costs) ----
+    macs = 1
+    pe_steps = 1
+    for d in range(8):
+        macs *= bounds[d]
+        pe_steps *= pe[d]
+    pe_steps //= lanes
+    pw, pi, po = _tile_elems(bounds, pe, geom)
+    aw, ai, ao = _tile_elems(bounds, arr, geom)
+    c_spatial = (arr[3] // pe[3]) * (arr[6] // pe[6]) * (arr[7] // pe[7])
+    r_tot = bounds[3] * bounds[6] * bounds[7]
+    n_out = bounds[0] * bounds[1] * bounds[2] * bounds[4] * bounds[5]
+    if spec_i[SPEC_PE_TYPE] == config.PE_SIMD:
+        w_rf_words = macs / lanes
+        i_rf_words = macs / lanes
+        mac_energy = energy[E_MAC] * macs / lanes
+        cyc_per_mac = 1
+    else:
+        w_rf_words = macs * b_w / b_max
+        i_rf_words = macs * b_a / (lanes * b_max)
+        mac_energy = energy[E_MAC] * macs * b_w * b_a / (b_max * b_max)
+        cyc_per_mac = b_w * b_a
+    psums_per_word = min(lanes, b_max // b_psum)
+    if psums_per_word < 1:
+        psums_per_word = 1
+    dram_bits = np.empty(config.N_ORDERS, dtype=np.int64)
+    a_visits = np.empty(config.N_ORDERS, dtype=np.int64)
     table, counts = _divisor_table(rem2)
     idx = np.zeros(8, dtype=np.int64)
     buf = np.ones(8, dtype=np.int64)
     while True:
+        total_d = 1
+        total_b = 1
         for d in range(8):
             buf[d] = table[d, idx[d]]
             tile_b[d] = arr[d] * buf[d]
             trips_d[d] = bounds[d] // tile_b[d]
+            total_d *= trips_d[d]
+            total_b *= buf[d]
         fits = _footprint_bits(bounds, tile_b, geom, b_w, b_a, b_out, b_psum) <= spec_i[SPEC_BUFFER_BITS]
         if fits:
+            red_d = trips_d[3] * trips_d[6] * trips_d[7]
+            _dram_bits_all_orders(bounds, tile_b, geom, b_w, b_a, b_out, b_psum, dram_bits, a_visits)
+            compute = float(total_d * total_b * pe_steps * cyc_per_mac)
             gt_b = _group_trips(buf)
-            total_b = gt_b[0] * gt_b[1] * gt_b[2] * buf[1]
+            o_tiles_b = buf[0] * buf[1] * buf[2] * buf[4] * buf[5]
             for ob in range(config.N_ORDERS):
                 f_bw = _fetch_count(gt_b, total_b, ob, config.TENSOR_W)
                 f_bi = _fetch_count(gt_b, total_b, ob, config.TENSOR_I)
@@ -501,12 +588,27 @@ def _search_buffer(bounds, geom, bits, spec_i, spec_f, energy, objective, spatia
                 counters[0] += config.N_ORDERS
                 if not _pe_fits(bounds, geom, bits, spec_i, pe, f_bi < total_b, f_bo < total_b):
                     continue
+                v_pe = (f_bo // o_tiles_b) * red_d
+                w_arr = n_pe * pw * f_bw * total_d
+                i_arr = n_pe * pi * f_bi * total_d
+                p_arr = n_out * v_pe * (c_spatial - 1)
+                p_rf = n_out * 2 * (r_tot - v_pe * c_spatial)
+                e_rf = (w_rf_words * energy[E_RF_FILTER] + i_rf_words * energy[E_RF_IFMAP]
+                        + p_rf / psums_per_word * energy[E_RF_PSUM])
+                e_arr = (w_arr * b_w + i_arr * b_a + p_arr * b_psum) / word * energy[E_ARRAY]
+                wi_buf_bits = aw * f_bw * total_d * b_w + ai * f_bi * total_d * b_a
                 for od in range(config.N_ORDERS):
-                    _fill_costs(bounds, geom, bits, spec_i, spec_f, energy, pe, arr, n_pe, lanes, buf, trips_d, od,
-                                f_bw, f_bi, f_bo, metrics)
                     counters[1] += 1
-                    key = _objective_value(objective, metrics[MET_ENERGY], metrics[MET_LATENCY])
-                    key2 = metrics[MET_LATENCY] if objective == config.OBJ_ENERGY else metrics[MET_ENERGY]
+                    buffer_bits = wi_buf_bits + n_out * 2 * (v_pe - a_visits[od]) * b_psum
+                    e_total = (mac_energy + e_rf + e_arr + buffer_bits / word * energy[E_BUFFER]
+                               + dram_bits[od] / word * energy[E_DRAM])
+                    latency = compute
+                    if spec_f[1] > 0:
+                        latency = max(latency, (buffer_bits + dram_bits[od]) / spec_f[1])
+                    if spec_f[0] > 0:
+                        latency = max(latency, dram_bits[od] / spec_f[0])
+                    key = _objective_value(objective, e_total, latency)
+                    key2 = latency if objective == config.OBJ_ENERGY else e_total
                     if key < best[0] or (key == best[0] and key2 < best[1]):
                         best[0] = key
                         best[1] = key2
@@ -519,14 +621,6 @@ def _search_buffer(bounds, geom, bits, spec_i, spec_f, energy, objective, spatia
                         best_mapping[MAP_LANES] = lanes
                         best_mapping[MAP_ORDER_B] = ob
                         best_mapping[MAP_ORDER_D] = od
-        d = 0
-        if not fits:
-            idx[0] = counts[0] - 1
-        while d < 8:
-            idx[d] += 1
-            if idx[d] < counts[d]:
-                break
-            idx[d] = 0
-            d += 1
-        if d == 8:
+        if not _odometer_next(idx, counts, fits or _footprint_lb_bits(bounds, tile_b, geom, b_w, b_a, b_out, b_psum)
+                              <= spec_i[SPEC_BUFFER_BITS]):
             return

@@ -136,6 +136,15 @@ def _footprint_bits(bounds, tile, geom, b_w, b_a, b_out, b_psum):
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
+def _footprint_lb_bits(bounds, tile, geom, b_w, b_a, b_out, b_psum):
+    """A lower bound of `_footprint_bits` that never decreases when a tile factor grows (outputs at the narrower
+    of b_out and b_psum); enumerations prune on it, since the exact footprint can shrink when a tile completes the
+    reduction (psums become b_out-bit outputs)."""
+    w, i, o = _tile_elems(bounds, tile, geom)
+    return w * b_w + i * b_a + o * min(b_out, b_psum)
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
 def _group_trips(trips):
     """Trip-count product of each relevance group (3,) from per-dim trip counts (8,)."""
     g = np.ones(3, dtype=np.int64)
@@ -187,6 +196,49 @@ def _dram_traffic_bits(bounds, tile, geom, order, b_w, b_a, b_out, b_psum):
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
+def _dram_bits_all_orders(bounds, tile, geom, b_w, b_a, b_out, b_psum, out_bits, out_visits):
+    """`_dram_traffic_bits` summed over tensors for all 6 orders at once (shared terms computed once).
+
+    Fills out_bits (6,) int64 with the total DRAM bits per order and out_visits (6,) int64 with a, the DRAM-level
+    visits per output element (the Eyeriss psum chain's a).
+    """
+    t0 = bounds[0] // tile[0]
+    t1 = bounds[1] // tile[1]
+    t2 = bounds[2] // tile[2]
+    t3 = bounds[3] // tile[3]
+    t4 = bounds[4] // tile[4]
+    t5 = bounds[5] // tile[5]
+    t6 = bounds[6] // tile[6]
+    t7 = bounds[7] // tile[7]
+    g_npq = t0 * t4 * t5
+    g_m = t2
+    g_crs = t3 * t6 * t7
+    total = t1 * g_npq * g_m * g_crs
+    w_el, i_el, o_el = _tile_elems(bounds, tile, geom)
+    all_inputs = bounds[0] * bounds[1] * bounds[3] * geom[2] * geom[3]
+    o_tiles = t0 * t1 * t2 * t4 * t5
+    for order in range(config.N_ORDERS):
+        counts = np.empty(3, dtype=np.int64)  # fetches of W, I, O
+        for tensor in range(3):
+            irrelevant = IRRELEVANT_GROUP[tensor]
+            count = total
+            for k in range(3):
+                g = LOOP_ORDERS[order, k]
+                trips = g_npq if g == 0 else (g_m if g == 1 else g_crs)
+                if g == irrelevant:
+                    count = total // trips
+                    break
+                if trips > 1:
+                    break
+            counts[tensor] = count
+        w_bits = w_el * counts[0] * b_w
+        i_bits = max(i_el * counts[1], all_inputs) * b_a
+        o_bits = o_el * (o_tiles * b_out + 2 * (counts[2] - o_tiles) * b_psum)
+        out_bits[order] = w_bits + i_bits + o_bits
+        out_visits[order] = counts[2] // o_tiles
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
 def _best_dram_order(bounds, tile, geom, b_w, b_a, b_out, b_psum):
     """The loop order (0..5) with the least DRAM traffic for a buffer tile: (order, traffic_bits)."""
     best_order = 0
@@ -197,6 +249,32 @@ def _best_dram_order(bounds, tile, geom, b_w, b_a, b_out, b_psum):
             best_bits = w + i + o
             best_order = order
     return best_order, best_bits
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _odometer_next(idx, counts, fits):
+    """Advance a mixed-radix counter over divisor indices (dim 0 fastest); False when exhausted.
+
+    Footprints grow with every factor, so when the current tile does not fit, every tile that differs only by
+    larger indices in dims <= j (j = lowest dim with a non-zero index) does not fit either: those are skipped.
+    """
+    n = idx.shape[0]
+    if not fits:
+        j = 0
+        while j < n and idx[j] == 0:
+            j += 1
+        if j == n:
+            return False  # the all-ones tile does not fit: nothing does
+        for d in range(j + 1):
+            idx[d] = counts[d] - 1
+    d = 0
+    while d < n:
+        idx[d] += 1
+        if idx[d] < counts[d]:
+            return True
+        idx[d] = 0
+        d += 1
+    return False
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
@@ -221,28 +299,22 @@ def _best_buffer_tiling(bounds, geom, b_w, b_a, b_out, b_psum, buffer_bits):
     best_bits = np.int64(-1)
     best_order = 0
     n_fit = 0
+    by_order = np.empty(config.N_ORDERS, dtype=np.int64)
+    visits = np.empty(config.N_ORDERS, dtype=np.int64)
     while True:
         for d in range(config.N_DIMS):
             tile[d] = table[d, idx[d]]
         fits = _footprint_bits(bounds, tile, geom, b_w, b_a, b_out, b_psum) <= buffer_bits
         if fits:
             n_fit += 1
-            order, bits = _best_dram_order(bounds, tile, geom, b_w, b_a, b_out, b_psum)
-            if best_bits < 0 or bits < best_bits:
-                best_bits = bits
-                best_order = order
-                best_tile[:] = tile
-        # odometer step; footprints grow with every factor, so a tile that does not fit ends its digit's run
-        d = 0
-        if not fits:
-            idx[0] = counts[0] - 1
-        while d < config.N_DIMS:
-            idx[d] += 1
-            if idx[d] < counts[d]:
-                break
-            idx[d] = 0
-            d += 1
-        if d == config.N_DIMS:
+            _dram_bits_all_orders(bounds, tile, geom, b_w, b_a, b_out, b_psum, by_order, visits)
+            for order in range(config.N_ORDERS):
+                if best_bits < 0 or by_order[order] < best_bits:
+                    best_bits = by_order[order]
+                    best_order = order
+                    best_tile[:] = tile
+        if not _odometer_next(idx, counts,
+                              fits or _footprint_lb_bits(bounds, tile, geom, b_w, b_a, b_out, b_psum) <= buffer_bits):
             break
     status = config.STATUS_OK if best_bits >= 0 else config.STATUS_NO_MAPPING
     return status, best_bits, best_tile, best_order, n_fit
