@@ -348,7 +348,7 @@ def run_levels(flow: Flow, levels=LEVEL_ORDER, *, constraints: dict | None = Non
     return result
 
 
-DEMO_POP, DEMO_GENS = 10, (4, 3, 3)  # ~80 distinct fine-tunes at ~3 s each on 2 cores: well under 10 minutes
+DEMO_POP, DEMO_GENS = 10, (3, 2, 2)  # <= ~60 distinct fine-tunes at ~3-7 s each on 2 cores: under 10 minutes
 DEMO_CONSTRAINTS = {"mid": {"frac_ops": 0.5}, "fine": {"dram_accesses_bits": 0.6}}
 
 
