@@ -562,6 +562,9 @@ def _search_buffer(bounds, geom, bits, spec_i, spec_f, energy, objective, spatia
         psums_per_word = 1
     dram_bits = np.empty(config.N_ORDERS, dtype=np.int64)
     a_visits = np.empty(config.N_ORDERS, dtype=np.int64)
+    # bound of everything but DRAM for this PE tile; a buffer tile whose cheapest DRAM order cannot beat the best
+    # objective even with that bound is skipped (its orders are not evaluated)
+    e_lb_no_dram = _energy_lower_bound(bounds, geom, bits, spec_i, energy, spatial, pe, n_pe, lanes, 0)
     table, counts = _divisor_table(rem2)
     idx = np.zeros(8, dtype=np.int64)
     buf = np.ones(8, dtype=np.int64)
@@ -575,13 +578,22 @@ def _search_buffer(bounds, geom, bits, spec_i, spec_f, energy, objective, spatia
             total_d *= trips_d[d]
             total_b *= buf[d]
         fits = _footprint_bits(bounds, tile_b, geom, b_w, b_a, b_out, b_psum) <= spec_i[SPEC_BUFFER_BITS]
+        can_grow = fits or (_footprint_lb_bits(bounds, tile_b, geom, b_w, b_a, b_out, b_psum)
+                            <= spec_i[SPEC_BUFFER_BITS])
         if fits:
             red_d = trips_d[3] * trips_d[6] * trips_d[7]
             _dram_bits_all_orders(bounds, tile_b, geom, b_w, b_a, b_out, b_psum, dram_bits, a_visits)
             compute = float(total_d * total_b * pe_steps * cyc_per_mac)
+            min_dram = dram_bits.min()
+            lat_lb = compute
+            if spec_f[0] > 0:
+                lat_lb = max(lat_lb, min_dram / spec_f[0])
+            e_lb = e_lb_no_dram + min_dram / word * energy[E_DRAM]
+            lb = _objective_value(objective, e_lb, lat_lb)
+            n_orders_b = config.N_ORDERS if lb <= best[0] * (1 + 1e-9) else 0  # 0: bounded out
             gt_b = _group_trips(buf)
             o_tiles_b = buf[0] * buf[1] * buf[2] * buf[4] * buf[5]
-            for ob in range(config.N_ORDERS):
+            for ob in range(n_orders_b):
                 f_bw = _fetch_count(gt_b, total_b, ob, config.TENSOR_W)
                 f_bi = _fetch_count(gt_b, total_b, ob, config.TENSOR_I)
                 f_bo = _fetch_count(gt_b, total_b, ob, config.TENSOR_O)
@@ -621,6 +633,5 @@ def _search_buffer(bounds, geom, bits, spec_i, spec_f, energy, objective, spatia
                         best_mapping[MAP_LANES] = lanes
                         best_mapping[MAP_ORDER_B] = ob
                         best_mapping[MAP_ORDER_D] = od
-        if not _odometer_next(idx, counts, fits or _footprint_lb_bits(bounds, tile_b, geom, b_w, b_a, b_out, b_psum)
-                              <= spec_i[SPEC_BUFFER_BITS]):
+        if not _odometer_next(idx, counts, can_grow):
             return
