@@ -122,11 +122,16 @@ class SearchMonitor(Callback):
         verbose: print one progress line per generation.
         checkpoint: pickle the algorithm to `out/checkpoint.pkl` every generation.
         meta: extra JSON fields for results.json (algorithm name, seed, ...).
+        deadline: time.perf_counter() value after which no new generation starts: the search ends early when
+            the next generation (projected to last as long as the previous one) would overrun it.
     """
 
     def __init__(self, ref_point=None, out=None, verbose: bool = False, checkpoint: bool = True,
-                 meta: dict | None = None) -> None:
+                 meta: dict | None = None, deadline: float | None = None) -> None:
         super().__init__()
+        self.deadline = deadline
+        self.stopped_early = False
+        self._last_notify = None
         self.ref_point = None if ref_point is None else np.asarray(ref_point, dtype=float)
         self.out = None if out is None else Path(out)
         self.verbose = verbose
@@ -180,6 +185,16 @@ class SearchMonitor(Callback):
         self.n_evals.append(int(algorithm.evaluator.n_eval))
         if self.verbose:
             print(self.progress_line(len(self.hypervolume)), file=sys.stderr, flush=True)
+        now = time.perf_counter()
+        if self.deadline is not None:
+            duration = now - (self._last_notify if self._last_notify is not None else self.started)
+            if now + duration > self.deadline and not algorithm.termination.has_terminated():
+                algorithm.termination.force_termination = True
+                self.stopped_early = True
+                if self.verbose:
+                    print(f"[{problem.level}] time budget reached: stopping after generation "
+                          f"{len(self.hypervolume)}", file=sys.stderr, flush=True)
+        self._last_notify = now
         if self.out is not None:
             self._write_generation(algorithm)
 
@@ -246,7 +261,7 @@ class SearchMonitor(Callback):
             "least_violation": least_violation,
             "hypervolume": list(self.hypervolume), "n_evaluations": list(self.n_evals),
             "front_history": [self.F[idx].tolist() for idx in self.front_history],
-            "n_distinct_genomes": len(self.keys), "n_accuracy_evaluations": problem.n_accuracy_evaluations,
+            "n_distinct_genomes": len(self.keys), "stopped_early": self.stopped_early, "n_accuracy_evaluations": problem.n_accuracy_evaluations,
             "accuracy_seconds": problem.accuracy_seconds, "seconds": time.perf_counter() - self.started,
             "config": problem.config(), **self.meta,
         }

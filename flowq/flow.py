@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -212,7 +213,7 @@ class Flow:
     # ---- search ---------------------------------------------------------------------------------------------
     def search(self, problem="coarse", algorithm="nsga2", n_gen: int = 50, *, pop_size: int = 25,
                seed: int | None = None, seeds=None, out=None, ref_point=None, resume: bool = False,
-               soga_threshold: float | None = None) -> SearchResult:
+               soga_threshold: float | None = None, deadline: float | None = None) -> SearchResult:
         """Run one genetic search and push its result on the level stack.
 
         Args:
@@ -226,6 +227,7 @@ class Flow:
             ref_point: hypervolume reference point in normalised objective space (default 1.1 each).
             resume: continue from `out/checkpoint.pkl` when it exists, up to `n_gen` generations in total.
             soga_threshold: t of hw-flowq eq. 1 when `algorithm="soga"` builds the problem from a level name.
+            deadline: time.perf_counter() value: stop early rather than start a generation that would overrun it.
         """
         seed = self.seed if seed is None else int(seed)
         if isinstance(problem, str):
@@ -255,7 +257,8 @@ class Flow:
                 algo = make_algorithm(algorithm, pop_size, sampling=sampling)
             else:
                 algo = algorithm
-            monitor = SearchMonitor(ref_point=ref_point, out=folder, verbose=self.verbose, meta=meta)
+            monitor = SearchMonitor(ref_point=ref_point, out=folder, verbose=self.verbose, meta=meta,
+                                    deadline=deadline)
             res = minimize(problem, algo, ("n_gen", n_gen), seed=seed, callback=monitor, copy_algorithm=False,
                            verbose=False)
         data = monitor.results(complete=True)
@@ -321,7 +324,7 @@ class Flow:
 
 
 def run_levels(flow: Flow, levels=LEVEL_ORDER, *, constraints: dict | None = None, algorithm="nsga2",
-               n_gen=(10, 10, 10), pop_size: int = 25) -> SearchResult:
+               n_gen=(10, 10, 10), pop_size: int = 25, deadlines=None) -> SearchResult:
     """Coarse -> Mid -> Fine refinement with abstraction: a level whose search finds no feasible candidate
     hands back to the previous level (`Flow.abstract`) and the flow stops there.
 
@@ -330,14 +333,16 @@ def run_levels(flow: Flow, levels=LEVEL_ORDER, *, constraints: dict | None = Non
         levels: levels in order.
         constraints: {level: {metric: limit}} applied when entering that level.
         n_gen: generations per level (an int or one per level).
+        deadlines: per level, a time.perf_counter() value after which that level starts no new generation.
     """
     constraints = constraints or {}
     gens = [n_gen] * len(levels) if isinstance(n_gen, int) else list(n_gen)
+    deadlines = list(deadlines) if deadlines is not None else [None] * len(levels)
     result = flow.search(flow.problem(levels[0], constraints=constraints.get(levels[0])), algorithm, gens[0],
-                         pop_size=pop_size)
-    for level, gen in zip(levels[1:], gens[1:]):
+                         pop_size=pop_size, deadline=deadlines[0])
+    for level, gen, deadline in zip(levels[1:], gens[1:], deadlines[1:]):
         refined = flow.refine(result, level, constraints.get(level), algorithm=algorithm, n_gen=gen,
-                              pop_size=pop_size)
+                              pop_size=pop_size, deadline=deadline)
         if not refined.feasible:
             previous = flow.abstract()
             if flow.verbose:
@@ -348,7 +353,9 @@ def run_levels(flow: Flow, levels=LEVEL_ORDER, *, constraints: dict | None = Non
     return result
 
 
-DEMO_POP, DEMO_GENS = 10, (3, 2, 2)  # <= ~60 distinct fine-tunes at ~3-7 s each on 2 cores: under 10 minutes
+DEMO_POP, DEMO_GENS = 10, (4, 3, 3)  # at most ~80 distinct fine-tunes (~3-7 s each on 2 idle cores)
+DEMO_BUDGET_S = 510.0  # the demo starts no generation it expects to end after 8.5 minutes ...
+DEMO_LEVEL_SHARE = (0.45, 0.72, 1.0)  # ... cumulative share of that budget by the end of Coarse, Mid, Fine
 DEMO_CONSTRAINTS = {"mid": {"frac_ops": 0.5}, "fine": {"dram_accesses_bits": 0.6}}
 
 
@@ -356,7 +363,8 @@ def run_demo(out="runs/demo", *, seed: int = 0, pop_size: int | None = None, n_g
              evaluator="finetune", verbose: bool = True) -> SearchResult:
     """`make demo`: Coarse -> Mid -> Fine refinement of ResNet-20 on digits with real fine-tuning (hw-flowq 6.1
     on the embedded dataset), on Spatial-256 (RS), b_A = b_W in {2, 4, 6, 8, 16}. Frac.OPs <= 50 % of 16-bit is required before Mid and DRAM
-    traffic <= 60 % before Fine (hw-flowq 3.1). Writes one sub-folder per level and, at the top of `out`,
+    traffic <= 60 % before Fine (hw-flowq 3.1). Unless `n_gen` is given, each level stops early rather than start
+    a generation that would overrun its share of an 8.5-minute budget (fine-tuning cost varies with machine load). Writes one sub-folder per level and, at the top of `out`,
     results.json (the last level's result plus a per-level summary), pareto.png, hypervolume.png, bitwidths.png.
     """
     from flowq.plots import plot_run
@@ -365,12 +373,15 @@ def run_demo(out="runs/demo", *, seed: int = 0, pop_size: int | None = None, n_g
     flow = Flow("resnet20", "digits", evaluator, hw="spatial-256", dataflow="RS", seed=seed, out=out,
                 verbose=verbose, tie=True)  # b_A = b_W as in hw-flowq 6.1
     gens = DEMO_GENS if n_gen is None else (n_gen,) * 3
-    final = run_levels(flow, LEVEL_ORDER, constraints=DEMO_CONSTRAINTS, n_gen=gens, pop_size=pop_size or DEMO_POP)
+    start = time.perf_counter()
+    deadlines = [start + share * DEMO_BUDGET_S for share in DEMO_LEVEL_SHARE] if n_gen is None else None
+    final = run_levels(flow, LEVEL_ORDER, constraints=DEMO_CONSTRAINTS, n_gen=gens, pop_size=pop_size or DEMO_POP,
+                       deadlines=deadlines)
     visited = [r for r in flow.results] + ([] if final in flow.results else [final])
     summary = [{"level": r.level, "folder": str(r.out), "front_size": len(r.front),
                 "hypervolume": r.hypervolume[-1], "constraints": r.data["constraints"],
                 "n_accuracy_evaluations": r.data["n_accuracy_evaluations"]} for r in visited]
-    data = dict(final.data, levels=summary)
+    data = dict(final.data, levels=summary, demo_seconds=time.perf_counter() - start)
     write_atomic(out / "results.json", dumps(data))
     paths = plot_run(data, out)
     if verbose:

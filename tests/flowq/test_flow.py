@@ -118,3 +118,10 @@ def test_soga_runs_with_eq_1_fitness_and_reports_a_front():
     result = flow.search(problem, "soga", n_gen=5, pop_size=8)
     assert result.problem.n_obj == 1
     assert len(result.front) >= 1 and np.all(np.diff(result.hypervolume) >= 0)
+
+
+def test_a_passed_deadline_stops_after_the_first_generation():
+    import time
+
+    result = lenet_flow(seed=5).search("coarse", "nsga2", n_gen=10, pop_size=8, deadline=time.perf_counter())
+    assert len(result.hypervolume) == 1 and result.data["stopped_early"]
