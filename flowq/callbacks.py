@@ -189,7 +189,8 @@ class SearchMonitor(Callback):
         if self.deadline is not None:
             duration = now - (self._last_notify if self._last_notify is not None else self.started)
             if now + duration > self.deadline and not algorithm.termination.has_terminated():
-                algorithm.termination.force_termination = True
+                algorithm.termination.terminate()
+                algorithm.termination.update(algorithm)  # pymoo reads the progress set by update()
                 self.stopped_early = True
                 if self.verbose:
                     print(f"[{problem.level}] time budget reached: stopping after generation "
