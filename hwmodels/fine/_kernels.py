@@ -33,9 +33,9 @@ import numpy as np
 from numba import njit
 
 from hwmodels import config
-from hwmodels.fine._tiling import (_best_buffer_tiling, _divisor_table, _dram_bits_all_orders, _divisors, _dram_traffic_bits, _fetch_count,
-                                   _footprint_bits, _footprint_lb_bits, _group_trips, _input_extent, _odometer_next,
-                                   _tile_elems)
+from hwmodels.fine._tiling import (_best_buffer_tiling, _divisor_table, _divisors, _dram_bits_all_orders,
+                                   _dram_traffic_bits, _fetch_count, _footprint_bits, _footprint_lb_bits, _group_trips,
+                                   _input_extent, _odometer_next, _tile_elems)
 
 # ---- spec_i indices ----
 SPEC_ROWS, SPEC_COLS, SPEC_PE_TYPE, SPEC_B_MAX, SPEC_LANES, SPEC_DATAFLOW = 0, 1, 2, 3, 4, 5
@@ -61,7 +61,7 @@ MET_COMPUTE = 7
 MET_DRAM_BITS = 8
 MET_UTIL = 9
 MET_BUFFER_BITS = 10
-MET_COUNTS = 11         # (12,) element accesses: W dram/buffer/array/rf, I dram/buffer/array/rf, psum dram/buffer/array/rf
+MET_COUNTS = 11         # (12,) element accesses [W, I, psum] x [dram, buffer, array, rf]
 MET_LEN = 23
 
 
@@ -121,8 +121,6 @@ def _evaluate_mapping(bounds, geom, bits, spec_i, spec_f, energy, mapping, metri
     Returns `config.STATUS_NO_MAPPING` if a factor does not divide, the array or an RF / the buffer overflows.
     """
     b_w, b_a, b_out, b_psum = bits[0], bits[1], bits[2], bits[3]
-    b_max = spec_i[SPEC_B_MAX]
-    word = spec_i[SPEC_WORD_BITS]
     pe = mapping[MAP_PE:MAP_PE + 8]
     buf = mapping[MAP_BUF:MAP_BUF + 8]
     lanes = mapping[MAP_LANES]
