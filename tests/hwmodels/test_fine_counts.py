@@ -218,3 +218,56 @@ def test_search_fast_path_objective_equals_full_evaluation(dataflow, objective):
     cost = mapper.map_layer(layer, spec, 8, 4, 8, objective=objective)
     assert {"energy": cost.energy, "latency": cost.latency_cycles,
             "edp": cost.energy * cost.latency_cycles}[objective] == pytest.approx(best_key, rel=1e-12)
+
+
+@pytest.mark.parametrize("dataflow", ["RS", "WS", "OS"])
+@pytest.mark.parametrize("objective", ["energy", "latency", "edp"])
+def test_branch_and_bound_finds_the_exhaustive_optimum(dataflow, objective):
+    # Evaluate every mapping of the search space one by one (no bounds, no regrouped arithmetic) and check the
+    # pruned search returns the same best objective.
+    import itertools
+
+    import numpy as np
+
+    from hwmodels import config
+    from hwmodels.fine import _kernels as K
+    from hwmodels.fine._tiling import _divisors
+    from hwmodels.fine.pack import pack_layer, pack_spec
+
+    layer = conv("c3", 4, 8, 4, k=3)
+    spec = tiny_spec(rows=2, cols=4, dataflow=dataflow).with_buffer_bits(6000)
+    la, sa = pack_layer(layer, 8, 8, 8, 16), pack_spec(spec)
+    spatial = K._spatial_candidates(la.bounds, sa.spec_i)
+    counts = spatial.prod(axis=1)
+    reference = counts[(spatial[:, 0] * spatial[:, 8]) == 1].max()
+    lmax = K._max_lanes(sa.spec_i, 8, 8)
+    best = np.inf
+    metrics = np.zeros(K.MET_LEN)
+    for s in range(spatial.shape[0]):
+        if counts[s] < config.SPATIAL_UTIL_KEEP * reference:
+            continue
+        m_left = la.bounds[2] // (spatial[s, 2] * spatial[s, 10])
+        for lanes in [v for v in _divisors(m_left) if v <= lmax]:
+            rem = la.bounds // (spatial[s, :8] * spatial[s, 8:])
+            rem[2] //= lanes
+            for pe in K._maximal_pe_tiles(la.bounds, la.geom, la.bits, sa.spec_i, rem, 2, lanes):
+                arr = pe * spatial[s, :8] * spatial[s, 8:]
+                for buf in itertools.product(*[_divisors(int(b)) for b in la.bounds // arr]):
+                    for ob in range(6):
+                        for od in range(6):
+                            vec = np.zeros(K.MAP_LEN, dtype=np.int64)
+                            vec[K.MAP_ROWS:K.MAP_ROWS + 8] = spatial[s, :8]
+                            vec[K.MAP_COLS:K.MAP_COLS + 8] = spatial[s, 8:]
+                            vec[K.MAP_PE:K.MAP_PE + 8] = pe
+                            vec[K.MAP_BUF:K.MAP_BUF + 8] = buf
+                            vec[K.MAP_LANE_DIM], vec[K.MAP_LANES] = config.DIM_M, lanes
+                            vec[K.MAP_ORDER_B], vec[K.MAP_ORDER_D] = ob, od
+                            if K._evaluate_mapping(la.bounds, la.geom, la.bits, sa.spec_i, sa.spec_f, sa.energy,
+                                                   vec, metrics) != 0:
+                                continue
+                            e, lat = metrics[K.MET_ENERGY], metrics[K.MET_LATENCY]
+                            best = min(best, {"energy": e, "latency": lat, "edp": e * lat}[objective])
+    found = mapper.map_layer(layer, spec, 8, 8, 8, objective=objective)
+    got = {"energy": found.energy, "latency": found.latency_cycles,
+           "edp": found.energy * found.latency_cycles}[objective]
+    assert got == pytest.approx(best, rel=1e-12)
