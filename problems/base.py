@@ -28,13 +28,6 @@ from hwmodels.errors import FlowQError, GenomeError
 
 ACCURACY = "accuracy"
 MAXIMISED = frozenset({"throughput", "ctc", "utilization"})
-COMMON_METRICS = ("ops", "frac_ops", "bitops", "weight_bits", "activation_bits", "dram_accesses_bits",
-                  "latency_cycles", "throughput")
-LEVEL_METRICS = {
-    "coarse": COMMON_METRICS,
-    "mid": COMMON_METRICS + ("ctc", "offchip_passes"),
-    "fine": COMMON_METRICS + ("energy", "utilization"),
-}
 EVALUATORS = ("finetune", "proxy")
 
 
@@ -117,7 +110,7 @@ class QuantProblem(Problem):
         self.constraints = {str(k): float(v) for k, v in dict(constraints or {}).items()}
         self.mapper_objective = mapper_objective
         self.soga_threshold = None if soga_threshold is None else float(soga_threshold)
-        self._check_metric_names()
+        self._baseline = None
         allowed = tuple(self.spec.bitwidths)
         bitwidths = tuple(int(b) for b in (bitwidths if bitwidths is not None else allowed))
         unsupported = [b for b in bitwidths + (() if fixed_bits is None else (int(fixed_bits),)) if b not in allowed]
@@ -127,12 +120,12 @@ class QuantProblem(Problem):
         self.genome = GenomeEncoding.for_layers(len(self.workload), bitwidths, tie=tie, fixed_bits=fixed_bits)
         self.fixed_bits = fixed_bits
         self.baseline_bits = self.spec.b_max if self.spec.b_max in allowed else max(allowed)
+        self._check_metric_names()
         self.evaluator = self._resolve_evaluator(evaluator, epochs)
         self.accuracy_cache = accuracy_cache if accuracy_cache is not None else {}
         self._init_kwargs.update(evaluator=self.evaluator, accuracy_cache=self.accuracy_cache, hw=self.spec,
                                  workload=self.workload)
         self.records: dict = {}  # genome key -> {"bits_w", "bits_a", "metrics"} for every individual evaluated
-        self._baseline: dict | None = None
         self.n_hw_evaluations = 0
         self.n_accuracy_evaluations = 0
         self.accuracy_seconds = 0.0
@@ -142,7 +135,7 @@ class QuantProblem(Problem):
 
     # ---- configuration checks ------------------------------------------------------------------------
     def _check_metric_names(self):
-        known = LEVEL_METRICS[self.level] + (ACCURACY,)
+        known = self.hw_metrics + (ACCURACY,)
         if not self.objectives:
             raise GenomeError("objectives is empty; name at least one metric, e.g. ('accuracy', 'frac_ops')")
         for role, names in (("objective", self.objectives), ("constraint", tuple(self.constraints))):
@@ -188,8 +181,8 @@ class QuantProblem(Problem):
 
     @property
     def hw_metrics(self) -> tuple:
-        """The scalar hardware metric names this level reports."""
-        return LEVEL_METRICS[self.level]
+        """The scalar hardware metric names this level reports (those of its population evaluation)."""
+        return tuple(self.baseline)
 
     def config(self) -> dict:
         """Plain-JSON description of the problem (written to results.json; enough to rebuild it)."""
@@ -208,8 +201,8 @@ class QuantProblem(Problem):
             bits = np.full((1, len(self.workload)), self.baseline_bits, dtype=np.int64)
             totals = evaluate_population(self.workload, self.spec, bits, bits, level=self.level,
                                          objective=self.mapper_objective)
-            self._baseline = {name: float(np.asarray(totals[name])[0]) for name in self.hw_metrics
-                              if totals.get(name) is not None}
+            self._baseline = {name: float(np.asarray(value)[0]) for name, value in totals.items()
+                              if value is not None}
         return self._baseline
 
     def _hardware(self, BW, BA, keys):
