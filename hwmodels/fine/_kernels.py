@@ -357,27 +357,36 @@ def _maximal_pe_tiles(bounds, geom, bits, spec_i, rem, lane_dim, lanes):
         if PE_DIMS[spec_i[SPEC_DATAFLOW], d] == 0:
             allowed[d] = 1
     table, counts = _divisor_table(allowed)
+    # Q (output columns) enters no minimal RF need (inputs slide along it, live psums exclude it), so a maximal
+    # tile always takes all of it: enumerate only that value
+    table[config.DIM_Q, 0] = allowed[config.DIM_Q]
+    counts[config.DIM_Q] = 1
     idx = np.zeros(8, dtype=np.int64)
-    tile = np.ones(8, dtype=np.int64)
-    cap = 2048
-    out = np.ones((cap, 8), dtype=np.int64)
+    pe_t = np.ones(8, dtype=np.int64)
+    grown = np.ones(8, dtype=np.int64)
+    cap = 64
+    out = np.empty((cap, 8), dtype=np.int64)
     k = 0
     while True:
         for d in range(8):
-            tile[d] = table[d, idx[d]]
-        pe_t = tile.copy()
+            pe_t[d] = table[d, idx[d]]
         pe_t[lane_dim] *= lanes
         fits = _pe_fits(bounds, geom, bits, spec_i, pe_t, False, False)
         if fits:
             maximal = True
             for d in range(1, 8):  # growing N alone does not disqualify a tile (batch-1 tiles stay candidates)
                 if idx[d] + 1 < counts[d]:
-                    grown = pe_t.copy()
-                    grown[d] = pe_t[d] // tile[d] * table[d, idx[d] + 1]
+                    grown[:] = pe_t
+                    grown[d] = pe_t[d] // table[d, idx[d]] * table[d, idx[d] + 1]
                     if _pe_fits(bounds, geom, bits, spec_i, grown, False, False):
                         maximal = False
                         break
-            if maximal and k < cap:
+            if maximal:
+                if k == cap:
+                    cap *= 2
+                    bigger = np.empty((cap, 8), dtype=np.int64)
+                    bigger[:k] = out[:k]
+                    out = bigger
                 out[k, :] = pe_t
                 k += 1
         if not _odometer_next(idx, counts, fits):
@@ -429,10 +438,12 @@ def _search_layer(bounds, geom, bits, spec_i, spec_f, energy, objective, best_ma
 @njit(cache=True, **config.NJIT_FLAGS)
 def _search_spatial(bounds, geom, bits, spec_i, spec_f, energy, objective, spatial, pe_count, min_pes, lmax, dram_min,
                     best, best_mapping, counters, rem):
-    """Search every spatial unrolling using >= min_pes PEs, most PEs first (see `_search_layer`).
+    """Search every spatial unrolling using >= min_pes PEs (see `_search_layer`), best bound first.
 
-    Branch and bound: a (spatial, lanes) pair or a PE tile whose lower bound (`_lower_bounds`) exceeds the best
-    objective found so far cannot hold the optimum and is skipped; the result equals the unpruned search's.
+    Branch and bound: every (spatial unrolling, lanes, PE tile) gets a lower bound of the objective
+    (`_energy_lower_bound`; latency >= max(compute cycles, DRAM minimum / bandwidth)); they are searched in
+    ascending bound order and the search stops at the first bound above the best objective found, so the result
+    equals the exhaustive search's (ties within 1e-9 are still searched).
     """
     b_w, b_a = bits[0], bits[1]
     cyc_per_mac = 1 if spec_i[SPEC_PE_TYPE] == config.PE_SIMD else b_w * b_a
@@ -442,32 +453,51 @@ def _search_spatial(bounds, geom, bits, spec_i, spec_f, energy, objective, spati
     lat_floor = 0.0
     if spec_f[0] > 0:
         lat_floor = dram_min / spec_f[0]
-    order = np.argsort(-pe_count, kind="mergesort")
-    for k in range(order.shape[0]):
-        s = order[k]
+    cap = 1024
+    cands = np.empty((cap, 10), dtype=np.int64)  # [spatial index, lanes, PE tile (8)]
+    bounds_lb = np.empty(cap, dtype=np.float64)
+    n = 0
+    for s in range(spatial.shape[0]):
         if pe_count[s] < min_pes:
             continue
         m_left = bounds[2] // (spatial[s, 2] * spatial[s, 8 + 2])
         for lanes in _divisors(m_left):
             if lanes > lmax:
                 break
-            compute = float(macs // (pe_count[s] * lanes) * cyc_per_mac)
-            lat_lb = max(compute, lat_floor)
-            if objective == config.OBJ_LATENCY and lat_lb > best[0] * (1 + 1e-9):
-                continue
+            lat_lb = max(float(macs // (pe_count[s] * lanes) * cyc_per_mac), lat_floor)
             for d in range(8):
                 rem[d] = bounds[d] // (spatial[s, d] * spatial[s, 8 + d])
             rem[2] //= lanes
             pes = _maximal_pe_tiles(bounds, geom, bits, spec_i, rem, 2, lanes)
             for t in range(pes.shape[0]):
-                if objective != config.OBJ_LATENCY:
-                    e_lb = _energy_lower_bound(bounds, geom, bits, spec_i, energy, spatial[s], pes[t], pe_count[s],
-                                               lanes, dram_min)
-                    lb = e_lb if objective == config.OBJ_ENERGY else e_lb * lat_lb
-                    if lb > best[0] * (1 + 1e-9):
-                        continue
-                _search_buffer(bounds, geom, bits, spec_i, spec_f, energy, objective, spatial[s], pes[t],
-                               pe_count[s], lanes, best, best_mapping, counters)
+                if objective == config.OBJ_LATENCY:
+                    lb = lat_lb
+                else:
+                    lb = _energy_lower_bound(bounds, geom, bits, spec_i, energy, spatial[s], pes[t], pe_count[s],
+                                             lanes, dram_min)
+                    if objective == config.OBJ_EDP:
+                        lb *= lat_lb
+                if n == cap:
+                    cap *= 2
+                    grown = np.empty((cap, 10), dtype=np.int64)
+                    grown[:n] = cands[:n]
+                    cands = grown
+                    grown_lb = np.empty(cap, dtype=np.float64)
+                    grown_lb[:n] = bounds_lb[:n]
+                    bounds_lb = grown_lb
+                cands[n, 0] = s
+                cands[n, 1] = lanes
+                cands[n, 2:] = pes[t]
+                bounds_lb[n] = lb
+                n += 1
+    order = np.argsort(bounds_lb[:n], kind="mergesort")
+    for j in range(n):
+        k = order[j]
+        if bounds_lb[k] > best[0] * (1 + 1e-9):
+            break
+        s = cands[k, 0]
+        _search_buffer(bounds, geom, bits, spec_i, spec_f, energy, objective, spatial[s], cands[k, 2:],
+                       pe_count[s], cands[k, 1], best, best_mapping, counters)
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
