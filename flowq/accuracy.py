@@ -216,8 +216,7 @@ class _Evaluator:
         return result
 
     def _key(self, bw, ba, **extra) -> str:
-        self._float()
-        return cache_key(kind=self.kind, float_key=self._state.float_key, bits_w=bw, bits_a=ba,
+        return cache_key(kind=self.kind, float_key=self._float_key(), bits_w=bw, bits_a=ba,
                          weight_quantizer=self.weight_quantizer, act_quantizer=self.act_quantizer, **extra)
 
 
