@@ -225,7 +225,8 @@ class Flow:
             seeds: genomes (n, n_var) put first in the initial population (filled up randomly).
             out: run folder (default `<flow out>/<level>`; None and no flow out: nothing written).
             ref_point: hypervolume reference point in normalised objective space (default 1.1 each).
-            resume: continue from `out/checkpoint.pkl` when it exists, up to `n_gen` generations in total.
+            resume: continue from `out/checkpoint.pkl` when it exists, up to `n_gen` generations in total (the
+                checkpoint's problem and random state are used, so the run continues exactly).
             soga_threshold: t of hw-flowq eq. 1 when `algorithm="soga"` builds the problem from a level name.
             deadline: time.perf_counter() value: stop early rather than start a generation that would overrun it.
         """
@@ -250,6 +251,7 @@ class Flow:
             algo.termination = MaximumGenerationTermination(n_gen)
             problem, monitor = algo.problem, algo.callback
             monitor.meta.update(meta)
+            monitor.deadline, monitor.stopped_early, monitor._last_notify = deadline, False, None
             res = minimize(problem, algo, copy_algorithm=False)
         else:
             if isinstance(algorithm, str):
