@@ -156,7 +156,6 @@ class SearchMonitor(Callback):
         if self.ref_point is None:
             self.ref_point = np.full(n_obj, DEFAULT_REF)
         self.F = np.zeros((0, n_obj))
-        self.started = time.perf_counter()
 
     def notify(self, algorithm) -> None:
         problem = self.problem

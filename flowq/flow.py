@@ -252,6 +252,7 @@ class Flow:
             problem, monitor = algo.problem, algo.callback
             monitor.meta.update(meta)
             monitor.deadline, monitor.stopped_early, monitor._last_notify = deadline, False, None
+            monitor.started = time.perf_counter()  # "seconds" then counts this session's wall time
             res = minimize(problem, algo, copy_algorithm=False)
         else:
             if isinstance(algorithm, str):
