@@ -70,8 +70,8 @@ def run() -> str:
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     rows = []
     with tempfile.TemporaryDirectory() as cache_dir:
-        for device in devices:
-            rows += _device_rows(device, cache_dir)
+        for device in devices:  # one cache folder per device, so each trains its own float network
+            rows += _device_rows(device, f"{cache_dir}/{device}")
     lines = ["## Accuracy evaluation (flowq.accuracy, ResNet-20 on digits 3x32x32)", "",
              "Target: ~2-4 s per fine-tune candidate on 2 CPU cores (demo budget); W8/W4 within 2 points of float,",
              "W2 below W4, LossProxy ordered 2 > 4 > 8. First/last layers at 8 bits; one epoch = 9 steps x 128 images;",

@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 #: Bump when training, quantisation or data code changes results, so old cache entries stop matching.
-CODE_VERSION = "torch-1"
+CODE_VERSION = "torch-2"
 
 
 def default_cache_dir() -> Path:

@@ -77,7 +77,8 @@ def _forward_order(model: nn.Module, example_input: torch.Tensor) -> tuple[list[
 
 def quantize_model(model: nn.Module, bits_w: Sequence[int] | int, bits_a: Sequence[int] | int, *,
                    weight_quantizer: str = "dorefa", act_quantizer: str = "pact",
-                   first_last_bits: int | None = None, example_input: torch.Tensor | None = None) -> nn.Module:
+                   first_last_bits: int | None = None, example_input: torch.Tensor | None = None,
+                   match_float: bool = True) -> nn.Module:
     """Replace every Conv2d / Linear of `model` (in place) by its quantised twin, bitwidths from a genome.
 
     Args:
@@ -93,6 +94,8 @@ def quantize_model(model: nn.Module, bits_w: Sequence[int] | int, bits_a: Sequen
         example_input: a batch of real inputs; when given, the layers' forward order is taken from it, each PACT
             alpha is calibrated to its layer's input (0.999 quantile), and inputs with negative values get signed
             PACT. Without it, registration order is used, alpha = 10, and only the first layer is signed.
+        match_float: rewrite latent weights so the un-rounded quantiser output equals the float weights (matters
+            for DoReFa, whose tanh would otherwise change a pretrained network even at 16 bits); False keeps them.
 
     Returns:
         `model` itself, now quantised.
@@ -126,6 +129,8 @@ def quantize_model(model: nn.Module, bits_w: Sequence[int] | int, bits_a: Sequen
         act_q.to(module.weight.device)
         module.__class__ = QuantConv2d if isinstance(module, nn.Conv2d) else QuantLinear
         module.weight_quantizer = WEIGHT_QUANTIZERS[weight_quantizer](bits=bw[index])
+        if match_float:
+            module.weight_quantizer.match_float_(module.weight)
         module.act_quantizer = act_q
     return model
 

@@ -27,6 +27,13 @@ class WeightQuantizer(nn.Module):
         super().__init__()
         self.bits = check_bits(bits)
 
+    @torch.no_grad()
+    def match_float_(self, w: torch.Tensor) -> None:
+        """Rewrite latent weights `w` in place so that the quantiser's un-rounded output is the float `w`.
+
+        Identity for linear quantisers; DoReFa overrides it (its tanh would otherwise distort pretrained weights).
+        """
+
     def extra_repr(self) -> str:
         return f"bits={self.bits}"
 
@@ -36,6 +43,13 @@ class DoReFa(WeightQuantizer):
 
     def forward(self, w: torch.Tensor) -> torch.Tensor:
         return qf.dorefa_weight(w, self.bits)
+
+    @torch.no_grad()
+    def match_float_(self, w: torch.Tensor) -> None:
+        """Latent weights atanh(w) (|w| clipped to 0.999), so tanh(latent) = w: a pretrained network keeps its
+        weights at high bitwidths instead of their tanh, and fine-tuning starts from the float function."""
+        if self.bits > 1:
+            w.copy_(torch.atanh(w.clamp(-0.999, 0.999)))
 
 
 class WRPN(WeightQuantizer):
@@ -82,9 +96,12 @@ class PACT(nn.Module):
         if quantile is None:
             quantile = 1.0 if self.bits >= 8 else 0.999
         values = (x.abs() if self.signed else x.clamp_min(0)).flatten().float()
-        if values.numel() > 1_000_000:  # torch.quantile has an input-size limit; a strided sample suffices
-            values = values[:: values.numel() // 1_000_000 + 1]
-        self.alpha.fill_(max(float(torch.quantile(values, quantile)), 1e-3))
+        if quantile >= 1.0:
+            level = float(values.max())
+        else:  # a strided sample of <= 200k values estimates the quantile well and keeps calibration cheap
+            values = values[:: values.numel() // 200_000 + 1]
+            level = float(torch.kthvalue(values.cpu(), max(1, int(round(quantile * values.numel())))).values)
+        self.alpha.fill_(max(level, 1e-3))
 
     def extra_repr(self) -> str:
         return f"bits={self.bits}, signed={self.signed}"

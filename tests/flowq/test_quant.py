@@ -191,5 +191,14 @@ def test_16bit_dorefa_network_equals_float_network_with_tanh_weights():
             if p.dim() > 1:
                 p.copy_(torch.tanh(q))
         ref = tanh_net(x)
+        out = quantize_model(net, 16, 16, example_input=x, match_float=False)(x)
+    assert torch.allclose(out, ref, atol=1e-3)
+
+
+def test_16bit_dorefa_with_matched_latent_weights_equals_float_network():
+    # match_float stores atanh(w), so DoReFa's tanh gives back w and only the 16-bit rounding remains
+    net, x = _small_net().eval(), torch.randn(4, 3, 8, 8, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        ref = net(x)
         out = quantize_model(net, 16, 16, example_input=x)(x)
     assert torch.allclose(out, ref, atol=1e-3)
