@@ -261,7 +261,8 @@ class SearchMonitor(Callback):
             "least_violation": least_violation,
             "hypervolume": list(self.hypervolume), "n_evaluations": list(self.n_evals),
             "front_history": [self.F[idx].tolist() for idx in self.front_history],
-            "n_distinct_genomes": len(self.keys), "stopped_early": self.stopped_early, "n_accuracy_evaluations": problem.n_accuracy_evaluations,
+            "n_distinct_genomes": len(self.keys), "stopped_early": self.stopped_early,
+            "n_accuracy_evaluations": problem.n_accuracy_evaluations,
             "accuracy_seconds": problem.accuracy_seconds, "seconds": time.perf_counter() - self.started,
             "config": problem.config(), **self.meta,
         }

@@ -365,9 +365,10 @@ DEMO_CONSTRAINTS = {"mid": {"frac_ops": 0.5}, "fine": {"dram_accesses_bits": 0.6
 def run_demo(out="runs/demo", *, seed: int = 0, pop_size: int | None = None, n_gen: int | None = None,
              evaluator="finetune", verbose: bool = True) -> SearchResult:
     """`make demo`: Coarse -> Mid -> Fine refinement of ResNet-20 on digits with real fine-tuning (hw-flowq 6.1
-    on the embedded dataset), on Spatial-256 (RS), b_A = b_W in {2, 4, 6, 8, 16}. Frac.OPs <= 50 % of 16-bit is required before Mid and DRAM
-    traffic <= 60 % before Fine (hw-flowq 3.1). Unless `n_gen` is given, each level stops early rather than start
-    a generation that would overrun its share of an 8.5-minute budget (fine-tuning cost varies with machine load). Writes one sub-folder per level and, at the top of `out`,
+    on the embedded dataset), on Spatial-256 (RS), b_A = b_W in {2, 4, 6, 8, 16}. Frac.OPs <= 50 % of 16-bit is
+    required before Mid and DRAM traffic <= 60 % before Fine (hw-flowq 3.1). Unless `n_gen` is given, each level
+    stops early rather than start a generation that would overrun its share of an 8.5-minute budget (fine-tuning
+    cost varies with machine load). Writes one sub-folder per level and, at the top of `out`,
     results.json (the last level's result plus a per-level summary), pareto.png, hypervolume.png, bitwidths.png.
     """
     from flowq.plots import plot_run

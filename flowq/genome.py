@@ -117,7 +117,8 @@ class GenomeEncoding:
         bad = np.argwhere((X2 < 0) | (X2 >= self.n_alleles))
         if len(bad):
             row, locus = bad[0]
-            raise GenomeError(f"genome locus {locus} holds allele index {X2[row, locus]}, allowed 0..{self.n_alleles - 1} "
+            raise GenomeError(f"genome locus {locus} holds allele index {X2[row, locus]}, "
+                              f"allowed 0..{self.n_alleles - 1} "
                               f"(bitwidths {self.bitwidths})")
         table = np.asarray(self.bitwidths, dtype=np.int64)
         n = X2.shape[0]
