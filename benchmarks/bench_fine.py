@@ -49,7 +49,7 @@ def run() -> str:
     genomes = {"16-bit": (np.full(n, 16), np.full(n, 16)),
                "mixed (seed 0)": (rng.choice([2, 4, 8, 16], n), rng.choice([2, 4, 8, 16], n))}
     lines = ["## Fine mapper (hwmodels.fine)", "",
-             f"One ResNet-20 genome (21 layers), `evaluate_network`, best of 5. Targets: cold <= "
+             f"One ResNet-20 genome ({n} layers), `evaluate_network`, best of 5. Targets: cold <= "
              f"{TARGET_COLD_S * 1e3:.0f} ms (empty memo, JIT warm), warm <= {TARGET_WARM_S * 1e3:.0f} ms (memo hit).",
              "", "| spec | dataflow | genome | cold [ms] | warm [ms] | warm, 50 genomes [ms] | mappings searched "
              "| mappings / s (cold wall clock) |", "|---|---|---|---|---|---|---|---|"]

@@ -35,6 +35,7 @@ def main(argv=None) -> int:
             continue
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
+        sys.modules[path.stem] = module  # dataclasses in bench modules look themselves up here
         spec.loader.exec_module(module)
         print(f"running {path.name} ...", flush=True)
         sections.append(module.run().strip())
