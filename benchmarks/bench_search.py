@@ -10,20 +10,12 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
+from flowq.accuracy import AccuracyResult
+
 POP, WARMUP_GENS, TIMED_GENS = 50, 3, 10
-
-
-@dataclass
-class _Result:
-    psi: float
-    loss: float = 0.0
-    failed: bool = False
-    reason: str = ""
-    seconds: float = 0.0
 
 
 class InstantAccuracy:
@@ -32,7 +24,8 @@ class InstantAccuracy:
     float_accuracy = 0.99
 
     def evaluate(self, bits_w, bits_a):
-        return _Result(psi=float(0.99 - 0.02 * np.mean(16 / np.asarray(bits_w) + 16 / np.asarray(bits_a) - 2) / 7))
+        mean_inv_bits = np.mean(16 / np.asarray(bits_w) + 16 / np.asarray(bits_a) - 2)
+        return AccuracyResult(psi=float(0.99 - 0.02 * mean_inv_bits / 7), loss=0.0)
 
 
 class _Timer:

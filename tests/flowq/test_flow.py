@@ -1,22 +1,13 @@
 """Flow: NSGA-II reaches the enumerated true front, HV monotone, HV-leader, seeding, determinism, resume."""
 
 import json
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
+from flowq.accuracy import AccuracyResult
 from flowq.callbacks import hv_leader, hypervolume, non_dominated
 from flowq.flow import Flow, SearchResult
-
-
-@dataclass
-class Result:
-    psi: float
-    loss: float = 0.0
-    failed: bool = False
-    reason: str = ""
-    seconds: float = 0.0
 
 
 class Surrogate:
@@ -27,7 +18,7 @@ class Surrogate:
     def evaluate(self, bits_w, bits_a):
         bits_w, bits_a = np.asarray(bits_w, float), np.asarray(bits_a, float)
         sensitivity = np.linspace(0.12, 0.03, len(bits_w))
-        return Result(psi=float(0.99 - np.sum(sensitivity * (1 / bits_w + 1 / bits_a - 2 / 16))))
+        return AccuracyResult(psi=float(0.99 - np.sum(sensitivity * (1 / bits_w + 1 / bits_a - 2 / 16))), loss=0.0)
 
 
 def lenet_flow(**kwargs):

@@ -2,23 +2,14 @@
 
 import math
 import pickle
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
+from flowq.accuracy import AccuracyResult
 from flowq.errors import GenomeError
 from hwmodels.zoo import get_workload
 from problems import CoarseProblem, FineProblem, MidProblem
-
-
-@dataclass
-class Result:
-    psi: float
-    loss: float = 0.0
-    failed: bool = False
-    reason: str = ""
-    seconds: float = 0.0
 
 
 class CountingSurrogate:
@@ -32,7 +23,7 @@ class CountingSurrogate:
     def evaluate(self, bits_w, bits_a):
         self.calls += 1
         low = int(np.sum(np.asarray(bits_w) < 8) + np.sum(np.asarray(bits_a) < 8))
-        return Result(psi=0.99 - 0.01 * low)
+        return AccuracyResult(psi=0.99 - 0.01 * low, loss=0.0)
 
 
 def lenet(**kwargs):
