@@ -169,6 +169,20 @@ def _evaluate_mapping(bounds, geom, bits, spec_i, spec_f, energy, mapping, metri
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
+def _mac_and_rf_costs(spec_i, energy, macs, lanes, b_w, b_a, b_max):
+    """Weight / input RF words read, MAC energy and cycles per MAC step (hw-flowq eq. 3 and 4).
+
+    SIMD: one RF word feeds `lanes` packed operands and one full-width MAC does `lanes` products.
+    Bit-serial: operands trickle in bit by bit (b_w * b_a cycles per MAC per lane); a lane-cycle costs
+    mac / b_max**2. Returns (w_rf_words, i_rf_words, mac_energy, cycles_per_mac).
+    """
+    if spec_i[SPEC_PE_TYPE] == config.PE_SIMD:
+        return macs / lanes, macs / lanes, energy[E_MAC] * macs / lanes, 1
+    return (macs * b_w / b_max, macs * b_a / (lanes * b_max),
+            energy[E_MAC] * macs * b_w * b_a / (b_max * b_max), b_w * b_a)
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
 def _fill_costs(bounds, geom, bits, spec_i, spec_f, energy, pe, arr, n_pe, lanes, buf, trips_d, order_d,
                 f_bw, f_bi, f_bo, metrics):
     """Access counts, energy by level, latency for a legal mapping (see the module docstring for the formulas)."""
@@ -205,16 +219,7 @@ def _fill_costs(bounds, geom, bits, spec_i, spec_f, energy, pe, arr, n_pe, lanes
     i_buf = ai * f_bi * total_d
     w_arr = n_pe * pw * f_bw * total_d
     i_arr = n_pe * pi * f_bi * total_d
-    if spec_i[SPEC_PE_TYPE] == config.PE_SIMD:
-        w_rf_words = macs / lanes
-        i_rf_words = macs / lanes
-        mac_energy = energy[E_MAC] * macs / lanes
-        cyc_per_mac = 1
-    else:
-        w_rf_words = macs * b_w / b_max
-        i_rf_words = macs * b_a / (lanes * b_max)
-        mac_energy = energy[E_MAC] * macs * b_w * b_a / (b_max * b_max)
-        cyc_per_mac = b_w * b_a
+    w_rf_words, i_rf_words, mac_energy, cyc_per_mac = _mac_and_rf_costs(spec_i, energy, macs, lanes, b_w, b_a, b_max)
     p_dram = n_out * (2 * a_visits - 1)
     p_buf = n_out * 2 * (v_pe - a_visits)
     p_arr = n_out * v_pe * (c_spatial - 1)
@@ -575,16 +580,7 @@ def _search_buffer(bounds, geom, bits, spec_i, spec_f, energy, objective, spatia
     c_spatial = (arr[3] // pe[3]) * (arr[6] // pe[6]) * (arr[7] // pe[7])
     r_tot = bounds[3] * bounds[6] * bounds[7]
     n_out = bounds[0] * bounds[1] * bounds[2] * bounds[4] * bounds[5]
-    if spec_i[SPEC_PE_TYPE] == config.PE_SIMD:
-        w_rf_words = macs / lanes
-        i_rf_words = macs / lanes
-        mac_energy = energy[E_MAC] * macs / lanes
-        cyc_per_mac = 1
-    else:
-        w_rf_words = macs * b_w / b_max
-        i_rf_words = macs * b_a / (lanes * b_max)
-        mac_energy = energy[E_MAC] * macs * b_w * b_a / (b_max * b_max)
-        cyc_per_mac = b_w * b_a
+    w_rf_words, i_rf_words, mac_energy, cyc_per_mac = _mac_and_rf_costs(spec_i, energy, macs, lanes, b_w, b_a, b_max)
     psums_per_word = min(lanes, b_max // b_psum)
     if psums_per_word < 1:
         psums_per_word = 1
