@@ -24,6 +24,8 @@ from hwmodels.errors import SpecError
 DATAFLOWS = ("RS", "WS", "OS")
 PE_TYPES = ("simd", "bitserial")
 ENERGY_UNITS = ("normalised", "pJ")
+BYPASS_TENSORS = ("weights", "inputs")
+ACCOUNTINGS = ("eyeriss", "timeloop")
 SUPPORTED_VERSIONS = (1,)
 PRESET_DIR = Path(__file__).resolve().parent / "presets"
 PRESETS = ("spatial-168", "spatial-256", "spatial-1024", "eyeriss-1024", "eyeriss-256-db", "bs-168", "bs-256",
@@ -72,6 +74,12 @@ class AcceleratorSpec:
         dram_bw_bits_per_cycle: off-chip bandwidth in bits per cycle.
         buffer_bw_bits_per_cycle: global-buffer bandwidth in bits per cycle (0 = unlimited).
         energy: per-access energies.
+        double_buffer: True reserves half of the global buffer for the next tile so transfers overlap compute
+            (a tile may use buffer_size_bits / 2); False models today's perfect overlap with the whole buffer.
+        bypass: tensors that go from DRAM straight to the PE array without a global-buffer copy, a subset of
+            `BYPASS_TENSORS` ("weights", "inputs"), stored in that order (Timeloop's eyeriss_like: weights).
+        accounting: "eyeriss" (a buffer fill is folded into the DRAM access, Eyeriss ISCA'16) or "timeloop"
+            (fills and updates are also charged at the level written, as Timeloop counts them).
         version: spec file format version.
     """
 
@@ -91,7 +99,21 @@ class AcceleratorSpec:
     dram_bw_bits_per_cycle: float = 64.0
     buffer_bw_bits_per_cycle: float = 0.0
     energy: EnergyTable = field(default_factory=EnergyTable)
+    double_buffer: bool = False
+    bypass: tuple[str, ...] = ()
+    accounting: str = "eyeriss"
     version: int = 1
+
+    def __post_init__(self):
+        # canonical bypass order so that equal specs hash equal; unknown names are left for validate_spec
+        bypass = self.bypass
+        if isinstance(bypass, (list, tuple)) and all(isinstance(t, str) and t in BYPASS_TENSORS for t in bypass) \
+                and len(set(bypass)) == len(bypass):
+            object.__setattr__(self, "bypass", tuple(t for t in BYPASS_TENSORS if t in self.bypass))
+
+    def bypasses(self, tensor: str) -> bool:
+        """True when `tensor` ("weights" or "inputs") skips the global buffer."""
+        return tensor in self.bypass
 
     @property
     def n_pes(self) -> int:
@@ -143,6 +165,11 @@ def _coerce(annotation: str, value):
         return float(value) if _is_int(value) or isinstance(value, float) else None
     if annotation == "str":
         return value if isinstance(value, str) else None
+    if annotation == "bool":
+        return value if isinstance(value, bool) else None
+    if annotation == "tuple[str, ...]":
+        ok = isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value)
+        return tuple(value) if ok else None
     if annotation == "tuple":
         ok = isinstance(value, (list, tuple)) and all(_is_int(item) for item in value)
         return tuple(value) if ok else None
@@ -150,7 +177,7 @@ def _coerce(annotation: str, value):
 
 
 _TYPE_WORDS = {"int": "an integer", "float": "a number", "str": "a string", "tuple": "a list of integers",
-               "EnergyTable": "a mapping"}
+               "bool": "true or false", "tuple[str, ...]": "a list of strings", "EnergyTable": "a mapping"}
 
 
 def _check_structure(data, cls, path: str, problems: list) -> dict:
@@ -205,6 +232,15 @@ def _cross_field_problems(spec: AcceleratorSpec, path: str) -> list:
     if spec.pe_type == "simd" and spec.lanes != 1:
         problems.append(f"{path}.lanes: {spec.lanes}; a simd PE packs operands instead (hw-flowq eq. 3), "
                         "set lanes: 1 or pe_type: bitserial")
+    bypass = list(spec.bypass)
+    unknown = [t for t in bypass if t not in BYPASS_TENSORS]
+    if unknown or len(set(bypass)) != len(bypass):
+        problems.append(f"{path}.bypass: {bypass} must list each of {', '.join(BYPASS_TENSORS)} at most once "
+                        f"(tensors that skip the global buffer; [] = none)")
+    if spec.accounting not in ACCOUNTINGS:
+        problems.append(f"{path}.accounting: {spec.accounting!r} is unknown; allowed: {', '.join(ACCOUNTINGS)}")
+    if not isinstance(spec.double_buffer, bool):
+        problems.append(f"{path}.double_buffer: {spec.double_buffer!r} must be true or false")
     if spec.version not in SUPPORTED_VERSIONS:
         problems.append(f"{path}.version: {spec.version} is not supported; supported: "
                         f"{', '.join(map(str, SUPPORTED_VERSIONS))}")

@@ -212,3 +212,43 @@ def test_invalid_yaml_is_spec_error(tmp_path: Path):
 def test_with_buffer_bits_validates():
     with pytest.raises(SpecError, match="buffer_size_bits"):
         load_spec("spatial-168").with_buffer_bits(0)
+
+
+# ---- double buffering, bypass and accounting options (issue 8 item 3) ---------------------------------------------
+
+def test_option_defaults_keep_todays_model():
+    # no preset turns an option on: perfect overlap, every tensor through the buffer, Eyeriss accounting
+    for name in PRESETS:
+        spec = load_spec(name)
+        assert (spec.double_buffer, spec.bypass, spec.accounting) == (False, (), "eyeriss")
+
+
+def test_options_load_and_bypass_is_canonical():
+    spec = load_spec("eyeriss-like-timeloop", bypass=["inputs", "weights"], accounting="timeloop",
+                     double_buffer=True)
+    assert spec.bypass == ("weights", "inputs") and spec.accounting == "timeloop" and spec.double_buffer
+    assert spec.bypasses("weights") and spec.bypasses("inputs")
+    # the order a user lists the tensors in does not change the spec (it keys memo tables)
+    assert spec == load_spec("eyeriss-like-timeloop", bypass=["weights", "inputs"], accounting="timeloop",
+                             double_buffer=True)
+    assert not load_spec("spatial-256").bypasses("weights")
+
+
+def test_example_custom_documents_every_field():
+    text = (PRESET_DIR / "example-custom.yaml").read_text()
+    for key in ("double_buffer:", "bypass:", "accounting:"):
+        assert key in text
+
+
+@pytest.mark.parametrize("changes,needles", [
+    ({"bypass": ["psums"]}, ("my.yaml.bypass", "psums", "weights, inputs")),
+    ({"bypass": ["weights", "weights"]}, ("my.yaml.bypass", "at most once")),
+    ({"bypass": "weights"}, ("my.yaml.bypass", "list of strings")),
+    ({"accounting": "zigzag"}, ("my.yaml.accounting: 'zigzag'", "eyeriss, timeloop")),
+    ({"double_buffer": 1}, ("my.yaml.double_buffer: 1", "true or false")),
+    ({"double_buffer": "yes"}, ("my.yaml.double_buffer", "true or false")),
+])
+def test_option_errors_name_field_value_and_allowed(changes, needles):
+    message = _error(**changes)
+    for needle in needles:
+        assert needle in message
