@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from flowq.cache import ResultCache, cache_key, default_cache_dir
+from flowq.cache import ResultCache, cache_key, default_cache_dir, digest_bytes
 from flowq.data import ImageData, load_dataset
 from flowq.errors import GenomeError
 from flowq.models import build_model, workload_of
@@ -212,12 +212,28 @@ class _Evaluator:
             return AccuracyResult(**hit)
         result = compute()
         if cache is not None:
-            cache.put(key, asdict(result))
+            cache.put(key, asdict(result), model=self.model_name, kind=self.kind, parts=self._key_parts)
         return result
 
+    def _fingerprint(self) -> dict:
+        """What identifies the float network and the data beyond their names (memoised per process): a hash of
+        the model definition (module tree), of the float weights, of the validation split, and the device type."""
+        self._float()
+        if getattr(self._state, "fingerprint", None) is None:
+            data, model = self._state.data, self._state.float_model
+            weights = b"".join(t.detach().cpu().numpy().tobytes() for t in model.state_dict().values())
+            split = b"".join(t.cpu().numpy().tobytes() for t in (data.val_y, data.train_y, data.test_y))
+            self._state.fingerprint = {
+                "model_def": digest_bytes(repr(model).encode()), "float_weights": digest_bytes(weights),
+                "split": digest_bytes(split), "device": self.device.type}
+        return self._state.fingerprint
+
     def _key(self, bw, ba, **extra) -> str:
-        return cache_key(kind=self.kind, float_key=self._float_key(), bits_w=bw, bits_a=ba,
-                         weight_quantizer=self.weight_quantizer, act_quantizer=self.act_quantizer, **extra)
+        self._key_parts = dict(kind=self.kind, model=self.model_name, dataset=self.dataset_name,
+                               float_key=self._float_key(), bits_w=bw, bits_a=ba,
+                               weight_quantizer=self.weight_quantizer, act_quantizer=self.act_quantizer,
+                               seed=self.seed, **self._fingerprint(), **extra)
+        return cache_key(**self._key_parts)
 
 
 def reestimate_batchnorm(model: nn.Module, x: torch.Tensor, batch_size: int = 256) -> None:
