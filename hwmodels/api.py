@@ -11,6 +11,13 @@ Metric glossary (keys of `NetworkCost.total` / per-layer dicts; every level repo
     throughput           MACs per cycle (= ops / latency_cycles)
     energy               normalised energy (Fine only; None at Coarse/Mid)
     energy_by_level      {"mac", "rf", "array", "buffer", "dram"} (Fine only)
+Level "reram" (`hwmodels.reram`, crossbar accelerators; `adc_bits=` per layer) reports the same keys, with
+energy_by_level by component {"adc", "dac", "crossbar", "shift_add", "buffer", "control", "inter_tile"}, plus:
+    tiles                tiles the mapped weights occupy (benq eq. 3 or DNN+NeuroSim's per-dimension formula)
+    crossbars            crossbar arrays used
+    adc_conversions      ADC conversions (one per active bitline per OU / crossbar read per input slice)
+    ou_activations       operation-unit activations
+    adc_share            ADC fraction of the energy
 """
 
 from __future__ import annotations
@@ -23,20 +30,26 @@ from hwmodels.cost import LEVELS, NetworkCost
 from hwmodels.errors import GenomeError
 
 
+#: every level `evaluate` understands: the digital ones plus the ReRAM crossbar level
+ALL_LEVELS = tuple(LEVELS) + ("reram",)
+
+
 def _level_module(level: str):
-    if level not in LEVELS:
-        raise GenomeError(f"unknown level {level!r}; allowed: {', '.join(LEVELS)}")
+    if level not in ALL_LEVELS:
+        raise GenomeError(f"unknown level {level!r}; allowed: {', '.join(ALL_LEVELS)}")
     return importlib.import_module({"coarse": "hwmodels.coarse", "mid": "hwmodels.mid",
-                                    "fine": "hwmodels.fine.mapper"}[level])
+                                    "fine": "hwmodels.fine.mapper", "reram": "hwmodels.reram"}[level])
 
 
-def evaluate(workload, spec, bits_w, bits_a, *, level: str = "fine", objective: str = "energy") -> NetworkCost:
-    """Cost of one genome (per-layer `bits_w`, `bits_a`) on `spec` at `level`."""
+def evaluate(workload, spec, bits_w, bits_a, *, level: str = "fine", objective: str = "energy",
+             **options) -> NetworkCost:
+    """Cost of one genome (per-layer `bits_w`, `bits_a`) on `spec` at `level` (reram: `adc_bits=` option)."""
     return _level_module(level).evaluate_network(workload, spec, np.asarray(bits_w), np.asarray(bits_a),
-                                                 objective=objective)
+                                                 objective=objective, **options)
 
 
-def evaluate_population(workload, spec, BW, BA, *, level: str = "fine", objective: str = "energy") -> dict:
+def evaluate_population(workload, spec, BW, BA, *, level: str = "fine", objective: str = "energy",
+                        **options) -> dict:
     """Network totals for a population: BW, BA of shape (n_individuals, n_layers) -> {metric: (n,) array}."""
     return _level_module(level).evaluate_population(workload, spec, np.atleast_2d(BW), np.atleast_2d(BA),
-                                                    objective=objective)
+                                                    objective=objective, **options)
