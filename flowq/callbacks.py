@@ -1,133 +1,109 @@
-"""Per-generation search monitoring: Pareto archive, hypervolume, leaders, progress line, atomic run files.
+"""Per-generation search monitoring: Pareto archive, hypervolume, leaders, progress output, run files.
 
 `SearchMonitor` is a pymoo `Callback`. Every generation it adds the newly evaluated individuals to an archive
 of every distinct genome seen, keeps the non-dominated feasible set of that archive (the front; an elitist
-archive, so its hypervolume never decreases), computes the hypervolume against a FIXED reference point with
-pymoo's moocore-backed indicator, prints a progress line and, given an output folder, writes (tmp + rename,
-so a crash never leaves a half-written file):
-    generations/gen_NNNN.json   population and front of generation NNNN (bits, metrics, normalised F)
-    progress.csv                one line per generation: evaluations, hypervolume, best value per objective
-    results.json                the result so far ("complete": false until the search ends)
-    checkpoint.pkl              the pickled algorithm (random state included) for resuming
+archive, so its hypervolume never decreases), computes the hypervolume against a FIXED reference point
+(`flowq.pareto`), prints a progress line and, given an output folder, writes the run folder's generation file,
+progress.csv, results.json and checkpoint through `flowq.runs` (which defines that format).
 Objective vectors are the problem's normalised minimised objectives (see `problems.base`), also for SOGA runs,
-so fronts and hypervolumes of NSGA-II and SOGA compare directly.
+so fronts and hypervolumes of NSGA-II and SOGA compare directly. A candidate whose accuracy evaluation failed
+is archived but never enters the front or a leader.
+
+`EvaluationProgress` reports progress inside a generation (evaluations done / total, seconds per candidate, ETA):
+a tqdm bar on a terminal, nothing in between otherwise (the monitor's one line per generation then suffices).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-import math
-import os
 import pickle
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 from pymoo.core.callback import Callback
-from pymoo.indicators.hv import HV
-from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
-from problems.base import ACCURACY
+from flowq import runs
+from flowq.pareto import hv_leader, hypervolume, leaders, non_dominated
+from flowq.runs import dumps, write_atomic
+from problems.base import ACCURACY, FAILED
 
 DEFAULT_REF = 1.1  # per normalised objective: just worse than the 16-bit baseline (1.0) and psi = 0 (1.0)
 
-
-# ---- small pure helpers ------------------------------------------------------------------------------
-def write_atomic(path, data) -> None:
-    """Write text or bytes to `path` through a temporary file in the same folder and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode) as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+# re-exported for callers of the earlier layout
+__all__ = ["SearchMonitor", "EvaluationProgress", "write_atomic", "dumps", "non_dominated", "hypervolume",
+           "hv_leader", "DEFAULT_REF"]
 
 
-def non_dominated(F) -> np.ndarray:
-    """Indices of the non-dominated rows of F (n, m) (all objectives minimised), ascending."""
-    F = np.asarray(F, dtype=float)
-    if len(F) == 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.sort(np.asarray(NonDominatedSorting().do(F, only_non_dominated_front=True), dtype=np.int64))
+class EvaluationProgress:
+    """Progress of the accuracy evaluations of one generation: a tqdm bar when `stream` is a terminal.
+
+    `problems.base.QuantProblem` calls `start(total)` before, `step()` after each and `close()` after the last
+    evaluation of a population.
+
+    Args:
+        label: bar prefix, e.g. "[fine] gen 3".
+        stream: where the bar goes (default sys.stderr); not a terminal: no bar.
+        enabled: False disables it (quiet runs).
+    """
+
+    def __init__(self, label: str = "", stream=None, enabled: bool = True):
+        self.label = label
+        self.stream = stream
+        self.enabled = enabled
+        self._bar = None
+        self.done, self.total, self.seconds = 0, 0, 0.0
+
+    def _terminal(self) -> bool:
+        stream = self.stream if self.stream is not None else sys.stderr
+        return bool(getattr(stream, "isatty", lambda: False)())
+
+    def start(self, total: int) -> None:
+        """A population with `total` evaluations to run begins."""
+        self.done, self.total, self.seconds = 0, int(total), 0.0
+        if self.enabled and total > 0 and self._terminal():
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=self.label or "evaluating", unit="cand", leave=False,
+                             file=self.stream if self.stream is not None else sys.stderr)
+
+    def step(self, seconds: float) -> None:
+        """One evaluation finished after `seconds` s."""
+        self.done += 1
+        self.seconds += seconds
+        if self._bar is not None:
+            self._bar.set_postfix_str(f"{self.seconds / self.done:.1f} s/cand")
+            self._bar.update(1)
+
+    def close(self) -> None:
+        """The population is evaluated."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
 
-def hypervolume(F, ref_point) -> float:
-    """Hypervolume dominated by F (n, m) up to `ref_point` (m,) (pymoo `HV`, moocore); 0 for an empty set."""
-    F = np.asarray(F, dtype=float).reshape(-1, len(ref_point))
-    F = F[np.all(F < np.asarray(ref_point), axis=1)]
-    if len(F) == 0:
-        return 0.0
-    return float(HV(ref_point=np.asarray(ref_point, dtype=float)).do(F))
-
-
-def hv_leader(F) -> int | None:
-    """hw-flowq 6.2 HV-leader of a front F (n, m): the reference point is the worst value of every objective on
-    the front (its polar solutions); the leader is the solution farthest from it (Euclidean distance, after
-    scaling each objective to [0, 1] over the front so that no unit dominates). None for an empty front."""
-    F = np.asarray(F, dtype=float)
-    if len(F) == 0:
-        return None
-    ideal, nadir = F.min(axis=0), F.max(axis=0)
-    span = np.where(nadir > ideal, nadir - ideal, 1.0)
-    distance = np.linalg.norm((nadir - F) / span, axis=1)
-    return int(np.argmax(distance))
-
-
-def _leader_by(F, column: int, tie_columns) -> int | None:
-    if len(F) == 0:
-        return None
-    keys = [F[:, c] for c in reversed(tie_columns)] + [F[:, column]]
-    return int(np.lexsort(keys)[0])
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return value if math.isfinite(value) else None
-    return value
-
-
-def dumps(obj) -> str:
-    """JSON text of `obj` with numpy values converted and non-finite floats written as null."""
-    return json.dumps(_jsonable(obj), indent=1)
-
-
-# ---- the monitor ---------------------------------------------------------------------------------------
 class SearchMonitor(Callback):
-    """Archive + hypervolume + progress + run files, updated every generation.
+    """Archive + hypervolume + leaders + progress + run files, updated every generation.
 
     Args:
         ref_point: fixed hypervolume reference point in normalised objective space, shape (n_objectives,);
             default 1.1 per objective.
         out: output folder (None writes nothing).
-        verbose: print one progress line per generation.
+        verbose: print one progress line per generation (and a tqdm bar within it on a terminal).
         checkpoint: pickle the algorithm to `out/checkpoint.pkl` every generation.
-        meta: extra JSON fields for results.json (algorithm name, seed, ...).
+        meta: extra JSON fields for results.json (algorithm name, seed, evaluator identity, ...).
         deadline: time.perf_counter() value after which no new generation starts: the search ends early when
             the next generation (projected to last as long as the previous one) would overrun it.
+        hv_rule: HV-leader rule, "paper" (hw-flowq 6.2, default) or "rescaled" (see `flowq.pareto.hv_leader`).
+        run_id: tag of this run's files (default a fresh one).
     """
 
     def __init__(self, ref_point=None, out=None, verbose: bool = False, checkpoint: bool = True,
-                 meta: dict | None = None, deadline: float | None = None) -> None:
+                 meta: dict | None = None, deadline: float | None = None, hv_rule: str = "paper",
+                 run_id: str | None = None) -> None:
         super().__init__()
         self.deadline = deadline
         self.stopped_early = False
@@ -137,10 +113,14 @@ class SearchMonitor(Callback):
         self.verbose = verbose
         self.checkpoint = checkpoint
         self.meta = dict(meta or {})
+        self.hv_rule = hv_rule
+        hv_leader(np.zeros((0, 1)), hv_rule)  # reject an unknown rule before the search starts
+        self.run_id = run_id or runs.new_run_id()
         self.keys: list = []  # archive: genome keys in order of first evaluation
         self.index: dict = {}  # genome key -> archive index
         self.F = np.zeros((0, 0))  # normalised objectives of the archive (n_archive, n_obj)
         self.CV = np.zeros(0)  # constraint violation of the archive (0 = feasible)
+        self.failed = np.zeros(0, dtype=bool)  # accuracy evaluation failed (never on the front)
         self.front: np.ndarray = np.zeros(0, dtype=np.int64)  # archive indices of the current front
         self.hypervolume: list = []
         self.n_evals: list = []
@@ -167,8 +147,11 @@ class SearchMonitor(Callback):
                     self.index[key] = len(self.keys)
                     self.keys.append(key)
                     new.append(key)
+                elif key in self.index and self.failed[self.index[key]]:
+                    self._refresh(self.index[key])  # a failed candidate asked for again may have succeeded
         if new:
             metrics = [problem.records[key]["metrics"] for key in new]
+            failed_new = np.asarray([bool(m.get(FAILED)) for m in metrics], dtype=bool)
             F_new = np.asarray([[problem.objective_value(name, m) for name in problem.objectives]
                                 for m in metrics], dtype=float)
             CV_new = np.asarray([sum(max(0.0, problem.constraint_value(n, lim, m))
@@ -176,8 +159,9 @@ class SearchMonitor(Callback):
             start = len(self.CV)
             self.F = np.vstack([self.F, F_new])
             self.CV = np.concatenate([self.CV, CV_new])
-            feasible_new = start + np.flatnonzero(CV_new <= 0)
-            candidates = np.concatenate([self.front, feasible_new]).astype(np.int64)
+            self.failed = np.concatenate([self.failed, failed_new])
+            eligible_new = start + np.flatnonzero((CV_new <= 0) & ~failed_new)
+            candidates = np.concatenate([self.front, eligible_new]).astype(np.int64)
             self.front = np.sort(candidates[non_dominated(self.F[candidates])])
         self.front_history.append(self.front.copy())
         self.hypervolume.append(hypervolume(self.F[self.front], self.ref_point))
@@ -198,20 +182,34 @@ class SearchMonitor(Callback):
         if self.out is not None:
             self._write_generation(algorithm)
 
+    def _refresh(self, i: int) -> None:
+        problem = self.problem
+        metrics = problem.records[self.keys[i]]["metrics"]
+        if metrics.get(FAILED):
+            return
+        self.failed[i] = False
+        self.F[i] = [problem.objective_value(name, metrics) for name in problem.objectives]
+        if self.CV[i] <= 0:
+            candidates = np.append(self.front, i).astype(np.int64)
+            self.front = np.sort(candidates[non_dominated(self.F[candidates])])
+
     # reporting
+    def _eligible(self) -> np.ndarray:
+        return np.flatnonzero((self.CV <= 0) & ~self.failed)
+
     def best_per_objective(self) -> dict:
-        """Best raw value of every objective on the archive's feasible set (accuracy as psi)."""
+        """Best raw value of every objective over the archive's feasible, non-failed set (accuracy as psi)."""
         best = {}
-        feasible = np.flatnonzero(self.CV <= 0)
-        if len(feasible) == 0:
+        eligible = self._eligible()
+        if len(eligible) == 0:
             return best
         for j, name in enumerate(self.problem.objectives):
-            i = feasible[np.argmin(self.F[feasible, j])]
+            i = eligible[np.argmin(self.F[eligible, j])]
             best[name] = self.problem.records[self.keys[i]]["metrics"][name]
         return best
 
     def progress_line(self, gen: int) -> str:
-        """One human-readable progress line: generation, evaluations, HV, best per objective."""
+        """One human-readable progress line: generation, evaluations, HV, best per objective, s/candidate."""
         best = self.best_per_objective()
         parts = []
         for name in self.problem.objectives:
@@ -223,8 +221,13 @@ class SearchMonitor(Callback):
                 ratio = self.problem.objective_value(name, {name: best[name]})
                 parts.append(f"{name} {best[name]:.4g} ({100 * ratio:.1f}% of 16-bit)")
         level = self.problem.level
+        n_acc = getattr(self.problem, "n_accuracy_evaluations", 0)
+        speed = f" | {self.problem.accuracy_seconds / n_acc:.1f} s/cand" if n_acc else ""
+        n_failed = int(self.failed.sum())
+        failed = f" | failed {n_failed}" if n_failed else ""
         return (f"[{level}] gen {gen:3d} | evals {self.n_evals[-1]:5d} | HV {self.hypervolume[-1]:.5f} | "
-                f"front {len(self.front):3d} | best " + (", ".join(parts) if parts else "(none feasible)"))
+                f"front {len(self.front):3d}{speed}{failed} | best " + (", ".join(parts) if parts else
+                                                                       "(none feasible)"))
 
     def solution(self, archive_index: int) -> dict:
         """One archive entry as a results.json solution."""
@@ -235,30 +238,36 @@ class SearchMonitor(Callback):
                 "metrics": dict(record["metrics"]), "F": self.F[archive_index].tolist(),
                 "constraint_violation": float(self.CV[archive_index])}
 
+    def soga_best(self) -> dict | None:
+        """SOGA problems: the feasible, non-failed archive entry with the highest hw-flowq eq. 1 fitness."""
+        problem = self.problem
+        if getattr(problem, "soga_threshold", None) is None:
+            return None
+        eligible = self._eligible()
+        if len(eligible) == 0:
+            return None
+        fitness = [problem.soga_fitness(problem.records[self.keys[i]]["metrics"]) for i in eligible]
+        best = int(eligible[int(np.argmax(fitness))])
+        return dict(self.solution(best), fitness=float(max(fitness)), threshold=problem.soga_threshold)
+
     def results(self, complete: bool) -> dict:
-        """The results.json content: front, hypervolume per generation, leaders, history, configuration."""
+        """The results.json content (format: `flowq.runs`)."""
         problem = self.problem
         front = self.front
-        F_front = self.F[front]
         objectives = list(problem.objectives)
-        acc_col = objectives.index(ACCURACY) if ACCURACY in objectives else None
-        hw_cols = [j for j, name in enumerate(objectives) if name != ACCURACY]
-        leaders = {
-            "hv_leader": hv_leader(F_front),
-            "accuracy_leader": None if acc_col is None else _leader_by(F_front, acc_col, hw_cols),
-            "compression_leader": None if not hw_cols else _leader_by(
-                F_front, hw_cols[0], ([acc_col] if acc_col is not None else []) + hw_cols[1:]),
-        }
         least_violation = None
         if len(front) == 0 and len(self.CV):
-            least_violation = self.solution(int(np.argmin(self.CV)))
-        result = {
-            "complete": bool(complete), "level": problem.level, "objectives": objectives,
+            order = np.lexsort((self.CV, self.failed))  # non-failed first, then least violation
+            least_violation = self.solution(int(order[0]))
+        return {
+            "run_id": self.run_id, "complete": bool(complete), "level": problem.level, "objectives": objectives,
             "constraints": dict(problem.constraints), "ref_point": self.ref_point.tolist(),
             "baseline": dict(problem.baseline), "baseline_bits": problem.baseline_bits,
             "feasible": bool(len(front) > 0),
-            "front": [self.solution(i) for i in front], **leaders,
-            "least_violation": least_violation,
+            "front": [self.solution(i) for i in front],
+            **leaders(self.F[front], objectives, ACCURACY, self.hv_rule), "hv_leader_rule": self.hv_rule,
+            "failed": [self.solution(i) for i in np.flatnonzero(self.failed)],
+            "least_violation": least_violation, "soga_best": self.soga_best(),
             "hypervolume": list(self.hypervolume), "n_evaluations": list(self.n_evals),
             "front_history": [self.F[idx].tolist() for idx in self.front_history],
             "n_distinct_genomes": len(self.keys), "stopped_early": self.stopped_early,
@@ -266,7 +275,6 @@ class SearchMonitor(Callback):
             "accuracy_seconds": problem.accuracy_seconds, "seconds": time.perf_counter() - self.started,
             "config": problem.config(), **self.meta,
         }
-        return result
 
     # files
     def _write_generation(self, algorithm) -> None:
@@ -278,9 +286,9 @@ class SearchMonitor(Callback):
                 key = problem.genome.key(x)
                 if key in self.index:
                     population.append(self.solution(self.index[key]))
-        snapshot = {"gen": gen, "n_evaluations": self.n_evals[-1], "hypervolume": self.hypervolume[-1],
-                    "population": population, "front": [self.solution(i) for i in self.front]}
-        write_atomic(self.out / "generations" / f"gen_{gen:04d}.json", dumps(snapshot))
+        runs.write_generation(self.out, gen, self.run_id, {
+            "n_evaluations": self.n_evals[-1], "hypervolume": self.hypervolume[-1], "population": population,
+            "front": [self.solution(i) for i in self.front]})
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(["gen", "n_evaluations", "hypervolume", "front_size"] +
@@ -288,8 +296,8 @@ class SearchMonitor(Callback):
         for g, (hv, n_eval, idx) in enumerate(zip(self.hypervolume, self.n_evals, self.front_history), start=1):
             best = [float(self.F[idx, j].min()) if len(idx) else "" for j in range(len(problem.objectives))]
             writer.writerow([g, n_eval, f"{hv:.8g}", len(idx)] + best)
-        write_atomic(self.out / "progress.csv", buffer.getvalue())
-        write_atomic(self.out / "results.json", dumps(self.results(complete=False)))
+        runs.write_progress(self.out, buffer.getvalue())
+        runs.write_results(self.out, self.results(complete=False))
         if self.checkpoint:
             self._write_checkpoint(algorithm)
 
@@ -297,12 +305,15 @@ class SearchMonitor(Callback):
         # pymoo increments n_iter right after the callback: store the state the next generation starts from,
         # so a resumed run neither repeats nor skips a generation (the off-by-one of pymoo #641)
         algorithm.n_iter += 1
+        progress = getattr(self.problem, "progress", None)
         try:
+            self.problem.progress = None  # a tqdm bar holds a stream: never pickled
             payload = pickle.dumps(algorithm)
-            write_atomic(self.out / "checkpoint.pkl", payload)
+            runs.write_checkpoint(self.out, payload)
         except (pickle.PicklingError, TypeError, AttributeError) as error:
             if not self._checkpoint_warned:
                 warnings.warn(f"checkpoint skipped, the algorithm does not pickle: {error}", stacklevel=2)
                 self._checkpoint_warned = True
         finally:
             algorithm.n_iter -= 1
+            self.problem.progress = progress

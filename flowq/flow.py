@@ -12,7 +12,6 @@ hardware level), so a genome fine-tuned at Coarse is never fine-tuned again at M
 
 from __future__ import annotations
 
-import json
 import pickle
 import time
 from dataclasses import dataclass, field
@@ -25,13 +24,14 @@ from pymoo.operators.selection.tournament import TournamentSelection, compare
 from pymoo.optimize import minimize
 from pymoo.termination.max_gen import MaximumGenerationTermination
 
-from flowq.callbacks import SearchMonitor, dumps, write_atomic
+from flowq import runs
+from flowq.callbacks import EvaluationProgress, SearchMonitor
+from flowq.errors import SearchError
 from flowq.operators import IntegerSampling, SeededSampling, SingleLocusMutation, SinglePointCrossover
 from hwmodels.errors import FlowQError, GenomeError
 from problems import PROBLEMS, QuantProblem, make_evaluator
 from problems.base import ACCURACY
 
-ALGORITHMS = ("nsga2", "soga")
 LEVEL_ORDER = ("coarse", "mid", "fine")
 DEFAULT_SOGA_THRESHOLD = 0.05  # t of hw-flowq eq. 1: 5 points of accuracy loss make the fitness negative
 
@@ -49,26 +49,47 @@ def _soga_tournament(pop, P, random_state=None, **kwargs):
     return S[:, None]
 
 
+def _genetic_operators(pop_size, sampling, crossover_prob, mutation_prob) -> dict:
+    return dict(pop_size=int(pop_size), sampling=sampling or IntegerSampling(),
+                crossover=SinglePointCrossover(prob=crossover_prob),
+                mutation=SingleLocusMutation(prob=mutation_prob), eliminate_duplicates=True)
+
+
+def _nsga2(pop_size, *, sampling=None, crossover_prob=1.0, mutation_prob=0.4, **kwargs):
+    return NSGA2(**_genetic_operators(pop_size, sampling, crossover_prob, mutation_prob))
+
+
+def _soga(pop_size, *, sampling=None, crossover_prob=1.0, mutation_prob=0.4, **kwargs):
+    return GA(selection=TournamentSelection(func_comp=_soga_tournament, pressure=2),
+              **_genetic_operators(pop_size, sampling, crossover_prob, mutation_prob))
+
+
+#: Algorithm registry: name -> factory(pop_size, *, sampling=None, crossover_prob, mutation_prob, **kwargs) ->
+#: pymoo Algorithm. Adding an algorithm (e.g. an RL agent) is one entry here and one `--algo` choice.
+ALGORITHMS = {"nsga2": _nsga2, "soga": _soga}
+#: Algorithms that need the single-objective hw-flowq eq. 1 problem (`soga_threshold`).
+SINGLE_OBJECTIVE = {"soga"}
+
+
 def make_algorithm(name: str = "nsga2", pop_size: int = 25, *, sampling=None, crossover_prob: float = 1.0,
-                   mutation_prob: float = 0.4):
-    """NSGA-II or SOGA with hw-flowq's operators (3.2.2, 6: crossover p = 1.0, mutation p = 0.4).
+                   mutation_prob: float = 0.4, **kwargs):
+    """A registered algorithm with hw-flowq's operators (3.2.2, 6: crossover p = 1.0, mutation p = 0.4).
 
     Args:
-        name: "nsga2" (crowded-comparison selection) or "soga" (pymoo GA with binary tournament selection;
-            the problem must carry the eq. 1 fitness, i.e. `soga_threshold`).
+        name: a key of `ALGORITHMS`: "nsga2" (crowded-comparison selection), "soga" (pymoo GA with binary
+            tournament selection; the problem must carry the eq. 1 fitness, i.e. `soga_threshold`), ...
         pop_size: |P|.
         sampling: initial-population operator (default uniform integers; `SeededSampling` to seed).
+
+    Raises:
+        SearchError: unknown name or a population below 2.
     """
     if name not in ALGORITHMS:
-        raise GenomeError(f"algorithm {name!r}; allowed: {', '.join(ALGORITHMS)}")
-    if not isinstance(pop_size, (int, np.integer)) or pop_size < 2:
-        raise GenomeError(f"pop_size={pop_size!r}: a genetic search needs a population of at least 2")
-    operators = dict(pop_size=int(pop_size), sampling=sampling or IntegerSampling(),
-                     crossover=SinglePointCrossover(prob=crossover_prob),
-                     mutation=SingleLocusMutation(prob=mutation_prob), eliminate_duplicates=True)
-    if name == "nsga2":
-        return NSGA2(**operators)
-    return GA(selection=TournamentSelection(func_comp=_soga_tournament, pressure=2), **operators)
+        raise SearchError(f"algorithm {name!r}; allowed: {', '.join(ALGORITHMS)}")
+    if isinstance(pop_size, bool) or not isinstance(pop_size, (int, np.integer)) or pop_size < 2:
+        raise SearchError(f"pop_size={pop_size!r}: a genetic search needs a population of at least 2")
+    return ALGORITHMS[name](int(pop_size), sampling=sampling, crossover_prob=crossover_prob,
+                            mutation_prob=mutation_prob, **kwargs)
 
 
 @dataclass
@@ -118,14 +139,16 @@ class SearchResult:
 
     @classmethod
     def load(cls, run) -> "SearchResult":
-        """Read a run folder (or its results.json)."""
-        path = Path(run)
-        path = path / "results.json" if path.is_dir() else path
-        if not path.exists():
-            raise FlowQError(f"{path} does not exist; pass a run folder written by `flowq search` (it holds "
-                             f"results.json)")
-        data = json.loads(path.read_text())
-        return cls(data["level"], data, None, path.parent)
+        """Read a run folder (or its results.json) through `flowq.runs.read_results` (RunError if unreadable)."""
+        data = runs.read_results(run)
+        return cls(data["level"], data, None, runs.results_path(run).parent)
+
+
+def _check_seed(seed, what: str = "seed") -> int:
+    """A seed must be an integer in [0, 2**32): numpy's and torch's generators take no other."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 32:
+        raise SearchError(f"{what}={seed!r}; allowed: an integer 0 <= seed < 2**32")
+    return int(seed)
 
 
 class Flow:
@@ -138,26 +161,59 @@ class Flow:
         hw: accelerator preset, YAML path or `AcceleratorSpec` used by every level.
         dataflow: "RS", "WS" or "OS" overriding the spec's.
         epochs: fine-tuning epochs for a "finetune" evaluator built here.
-        seed: seeds the evaluator and, unless a call overrides it, every search.
+        seed: GA seed: unless a call overrides it, every search's random choices (never the float network).
+        evaluator_seed: seed of an evaluator built here (float network training, fine-tuning, proxy batch): the
+            float network's identity is its own, so fronts of different GA seeds sit on the same network.
         out: folder under which each search writes a sub-folder named after its level (None: no files).
-        verbose: print a progress line per generation.
-        problem_kwargs: defaults for every problem (bitwidths, tie, fixed_bits, batch, ...).
+        verbose: print a progress line per generation (and a bar within a generation on a terminal).
+        evaluator_kwargs: more options of an evaluator built here (quantizer, device, data_root, ...).
+        hv_rule: HV-leader rule, "paper" (hw-flowq 6.2) or "rescaled" (`flowq.pareto.hv_leader`).
+        problem_kwargs: defaults for every problem (bitwidths, tie, fixed_bits, batch, objectives, ...).
     """
 
     def __init__(self, model: str = "resnet20", dataset: str = "digits", evaluator="finetune", *,
-                 hw="spatial-256", dataflow=None, epochs: float | None = None, seed: int = 0, out=None,
-                 verbose: bool = True, evaluator_kwargs: dict | None = None, **problem_kwargs):
+                 hw="spatial-256", dataflow=None, epochs: float | None = None, seed: int = 0,
+                 evaluator_seed: int = 0, out=None, verbose: bool = True, evaluator_kwargs: dict | None = None,
+                 hv_rule: str = "paper", **problem_kwargs):
         self.model, self.dataset, self.hw, self.dataflow = model, dataset, hw, dataflow
-        self.seed = int(seed)
-        self.evaluator_config = {"kind": evaluator if isinstance(evaluator, str) else type(evaluator).__name__,
-                                 "epochs": epochs}
+        self.seed = _check_seed(seed, "seed")
+        self.evaluator_seed = _check_seed(evaluator_seed, "evaluator_seed")
         self._evaluator = evaluator  # a name is turned into an evaluator on first use (torch imported then)
-        self._evaluator_options = dict(epochs=epochs, seed=self.seed, **(evaluator_kwargs or {}))
+        self._evaluator_options = dict(epochs=epochs, seed=self.evaluator_seed, **(evaluator_kwargs or {}))
         self.out = None if out is None else Path(out)
         self.verbose = verbose
+        self.hv_rule = hv_rule
         self.problem_kwargs = problem_kwargs
         self.accuracy_cache: dict = {}
         self.results: list = []  # the level stack: one SearchResult per level visited, coarsest first
+
+    @classmethod
+    def from_run(cls, run, *, evaluator=None, hw=None, dataflow=None, epochs=None, seed=None, verbose=True,
+                 evaluator_kwargs: dict | None = None, **problem_overrides) -> "Flow":
+        """A Flow with the problem and evaluator settings recorded in a run folder (those given here win).
+
+        Model, dataset, hardware, dataflow, bitwidths, tie, fixed bits, batch and the evaluator (kind, epochs, its
+        own seed, quantiser, data folder, device) come from the run's results.json, and its objectives when they
+        are not its level's defaults; `hw` replaces the hardware (then the run's dataflow is dropped unless
+        `dataflow` is given).
+        """
+        data = runs.read_results(run)
+        config, recorded = data["config"], dict(data.get("evaluator") or {})
+        options = dict(recorded.get("options") or {})
+        options.update(evaluator_kwargs or {})
+        kind = evaluator or recorded.get("kind") or "finetune"
+        if epochs is None and kind == recorded.get("kind"):
+            epochs = recorded.get("epochs")
+        problem_kwargs = {k: config[k] for k in ("tie", "fixed_bits", "batch", "bitwidths") if k in config}
+        level = config.get("level")
+        if level in PROBLEMS and tuple(config.get("objectives") or ()) != PROBLEMS[level].default_objectives:
+            problem_kwargs["objectives"] = tuple(config["objectives"])  # chosen by the user: carried over
+        problem_kwargs.update(problem_overrides)
+        return cls(config["model"], config["dataset"], kind, hw=hw or config["hw"],
+                   dataflow=dataflow or (None if hw else config.get("dataflow")), epochs=epochs,
+                   seed=data.get("seed", 0) if seed is None else seed,
+                   evaluator_seed=recorded.get("seed", 0), verbose=verbose, evaluator_kwargs=options,
+                   hv_rule=data.get("hv_leader_rule", "paper"), **problem_kwargs)
 
     @property
     def evaluator(self):
@@ -166,24 +222,21 @@ class Flow:
             self._evaluator = make_evaluator(self._evaluator, self.model, self.dataset, **self._evaluator_options)
         return self._evaluator
 
+    def evaluator_identity(self) -> dict:
+        """What determines psi: the evaluator's `identity()` (kind, model, dataset, float network, quantiser,
+        fine-tuning length, ...) or, for an object without one, its class name."""
+        return self._identity_of(self.evaluator)
+
     def preload_accuracy(self, run) -> int:
-        """Fill the accuracy cache from a previous run folder of the same model, dataset and evaluator (its
-        per-generation files and results.json), so refining never re-evaluates a genome. Returns the count."""
-        folder = Path(run)
-        files = sorted(folder.glob("generations/gen_*.json")) + [folder / "results.json"]
+        """Fill the accuracy cache from a previous run folder measured by the same evaluator on the same float
+        network (only that run's own files, never failed evaluations), so refining never re-evaluates a genome.
+        Returns the count added."""
+        records = runs.accuracy_records(run, self.evaluator_identity(), ACCURACY)
         added = 0
-        for path in files:
-            if not path.exists():
-                continue
-            data = json.loads(path.read_text())
-            for solution in data.get("population", []) + data.get("front", []):
-                metrics = solution.get("metrics", {})
-                if ACCURACY not in metrics:
-                    continue
-                key = tuple(int(b) for b in solution["bits_w"]) + tuple(int(b) for b in solution["bits_a"])
-                if key not in self.accuracy_cache:
-                    self.accuracy_cache[key] = {k: v for k, v in metrics.items() if k.startswith(ACCURACY)}
-                    added += 1
+        for key, record in records.items():
+            if key not in self.accuracy_cache:
+                self.accuracy_cache[key] = record
+                added += 1
         return added
 
     # ---- problems ---------------------------------------------------------------------------------------
@@ -193,7 +246,7 @@ class Flow:
             raise FlowQError(f"unknown level {level!r}; allowed: {', '.join(PROBLEMS)}")
         hw = kwargs.pop("hw", self.hw)
         options = dict(self.problem_kwargs, dataset=self.dataset, dataflow=self.dataflow,
-                       accuracy_cache=self.accuracy_cache, seed=self.seed)
+                       accuracy_cache=self.accuracy_cache, seed=self.evaluator_seed)
         options.update(kwargs)
         objectives = options.get("objectives") or PROBLEMS[level].default_objectives
         if ACCURACY in objectives or ACCURACY in (options.get("constraints") or {}):
@@ -213,7 +266,8 @@ class Flow:
     # ---- search ---------------------------------------------------------------------------------------------
     def search(self, problem="coarse", algorithm="nsga2", n_gen: int = 50, *, pop_size: int = 25,
                seed: int | None = None, seeds=None, out=None, ref_point=None, resume: bool = False,
-               soga_threshold: float | None = None, deadline: float | None = None) -> SearchResult:
+               soga_threshold: float | None = None, deadline: float | None = None,
+               force: bool = False) -> SearchResult:
         """Run one genetic search and push its result on the level stack.
 
         Args:
@@ -225,34 +279,44 @@ class Flow:
             seeds: genomes (n, n_var) put first in the initial population (filled up randomly).
             out: run folder (default `<flow out>/<level>`; None and no flow out: nothing written).
             ref_point: hypervolume reference point in normalised objective space (default 1.1 each).
-            resume: continue from `out/checkpoint.pkl` when it exists, up to `n_gen` generations in total (the
-                checkpoint's problem and random state are used, so the run continues exactly).
+            resume: continue from `out/checkpoint.pkl`, up to `n_gen` generations in total (the checkpoint's
+                problem and random state are used, so the run continues exactly); a changed level, model,
+                hardware or genome is refused (`flowq.runs.prepare_folder`).
             soga_threshold: t of hw-flowq eq. 1 when `algorithm="soga"` builds the problem from a level name.
             deadline: time.perf_counter() value: stop early rather than start a generation that would overrun it.
+            force: discard a run already in `out` (without it, or `resume`, such a folder is refused).
+
+        Raises:
+            SearchError: bad algorithm, population, generations or seed. RunError: `out` holds another run.
         """
-        seed = self.seed if seed is None else int(seed)
+        seed = self.seed if seed is None else _check_seed(seed, "seed")
+        if isinstance(n_gen, bool) or not isinstance(n_gen, (int, np.integer)) or n_gen < 1:
+            raise SearchError(f"n_gen={n_gen!r}: run at least one generation (an integer >= 1)")
+        if isinstance(algorithm, str):
+            make_algorithm(algorithm, pop_size)  # reject a bad name or population before any work
         if isinstance(problem, str):
             extra = {}
-            if algorithm == "soga":
-                extra["soga_threshold"] = soga_threshold or DEFAULT_SOGA_THRESHOLD
+            if algorithm in SINGLE_OBJECTIVE:
+                extra["soga_threshold"] = DEFAULT_SOGA_THRESHOLD if soga_threshold is None else soga_threshold
             problem = self.problem(problem, **extra)
-        if algorithm == "soga" and problem.soga_threshold is None:
-            raise GenomeError("algorithm 'soga' needs a problem with the hw-flowq eq. 1 fitness: build it with "
-                              "soga_threshold=t (e.g. 0.05)")
-        if n_gen < 1:
-            raise GenomeError(f"n_gen={n_gen}: run at least one generation")
+        if algorithm in SINGLE_OBJECTIVE and problem.soga_threshold is None:
+            raise SearchError(f"algorithm {algorithm!r} needs a problem with the hw-flowq eq. 1 fitness: build it "
+                              f"with soga_threshold=t (e.g. 0.05)")
         folder = self._run_folder(problem.level, out)
+        resuming = folder is not None and runs.prepare_folder(folder, problem.config(), resume=resume, force=force)
         algorithm_name = algorithm if isinstance(algorithm, str) else type(algorithm).__name__
-        meta = {"algorithm": algorithm_name, "seed": seed, "pop_size": pop_size, "n_gen": n_gen,
-                "evaluator": self.evaluator_config}
-        checkpoint = None if folder is None else folder / "checkpoint.pkl"
-        if resume and checkpoint is not None and checkpoint.exists():
-            algo = pickle.loads(checkpoint.read_bytes())
+        meta = {"algorithm": algorithm_name, "seed": seed, "pop_size": pop_size, "n_gen": n_gen}
+        if problem.needs_accuracy:
+            meta["evaluator"] = self._identity_of(problem.evaluator)
+        progress = EvaluationProgress(f"[{problem.level}]", enabled=self.verbose)
+        if resuming:
+            algo = pickle.loads(runs.read_checkpoint(folder))
             algo.termination = MaximumGenerationTermination(n_gen)
             problem, monitor = algo.problem, algo.callback
             monitor.meta.update(meta)
             monitor.deadline, monitor.stopped_early, monitor._last_notify = deadline, False, None
             monitor.started = time.perf_counter()  # "seconds" then counts this session's wall time
+            problem.progress = progress
             res = minimize(problem, algo, copy_algorithm=False)
         else:
             if isinstance(algorithm, str):
@@ -261,12 +325,19 @@ class Flow:
             else:
                 algo = algorithm
             monitor = SearchMonitor(ref_point=ref_point, out=folder, verbose=self.verbose, meta=meta,
-                                    deadline=deadline)
-            res = minimize(problem, algo, ("n_gen", n_gen), seed=seed, callback=monitor, copy_algorithm=False,
-                           verbose=False)
+                                    deadline=deadline, hv_rule=self.hv_rule)
+            problem.progress = progress
+            try:
+                res = minimize(problem, algo, ("n_gen", n_gen), seed=seed, callback=monitor, copy_algorithm=False,
+                               verbose=False)
+            finally:
+                problem.progress = None
+        problem.progress = None
+        if problem.needs_accuracy:
+            monitor.meta["evaluator"] = self._identity_of(problem.evaluator)  # now with the float weights' hash
         data = monitor.results(complete=True)
         if folder is not None:
-            write_atomic(folder / "results.json", dumps(data))
+            runs.write_results(folder, data)
             from flowq.plots import plot_run
 
             plot_run(data, folder)
@@ -292,8 +363,9 @@ class Flow:
         carried.update(constraints or {})
         if isinstance(next_problem, str):
             soga = {}
-            if algorithm == "soga":
-                soga["soga_threshold"] = search_kwargs.pop("soga_threshold", None) or DEFAULT_SOGA_THRESHOLD
+            if algorithm in SINGLE_OBJECTIVE:
+                threshold = search_kwargs.pop("soga_threshold", None)
+                soga["soga_threshold"] = DEFAULT_SOGA_THRESHOLD if threshold is None else threshold
             next_problem = self.problem(next_problem, constraints=carried, **soga)
         elif any(next_problem.constraints.get(k) != v for k, v in carried.items()):
             merged = dict(carried, **{k: v for k, v in next_problem.constraints.items() if k not in carried})
@@ -316,6 +388,11 @@ class Flow:
         return self.results[-1] if self.results else None
 
     @staticmethod
+    def _identity_of(evaluator) -> dict:
+        identity = getattr(evaluator, "identity", None)
+        return identity() if callable(identity) else {"kind": type(evaluator).__name__}
+
+    @staticmethod
     def _encode_front(result: SearchResult, problem: QuantProblem) -> np.ndarray:
         rows = []
         for solution in result.front:
@@ -327,7 +404,7 @@ class Flow:
 
 
 def run_levels(flow: Flow, levels=LEVEL_ORDER, *, constraints: dict | None = None, algorithm="nsga2",
-               n_gen=(10, 10, 10), pop_size: int = 25, deadlines=None) -> SearchResult:
+               n_gen=(10, 10, 10), pop_size: int = 25, deadlines=None, force: bool = False) -> SearchResult:
     """Coarse -> Mid -> Fine refinement with abstraction: a level whose search finds no feasible candidate
     hands back to the previous level (`Flow.abstract`) and the flow stops there.
 
@@ -337,15 +414,16 @@ def run_levels(flow: Flow, levels=LEVEL_ORDER, *, constraints: dict | None = Non
         constraints: {level: {metric: limit}} applied when entering that level.
         n_gen: generations per level (an int or one per level).
         deadlines: per level, a time.perf_counter() value after which that level starts no new generation.
+        force: overwrite runs already in the level folders.
     """
     constraints = constraints or {}
     gens = [n_gen] * len(levels) if isinstance(n_gen, int) else list(n_gen)
     deadlines = list(deadlines) if deadlines is not None else [None] * len(levels)
     result = flow.search(flow.problem(levels[0], constraints=constraints.get(levels[0])), algorithm, gens[0],
-                         pop_size=pop_size, deadline=deadlines[0])
+                         pop_size=pop_size, deadline=deadlines[0], force=force)
     for level, gen, deadline in zip(levels[1:], gens[1:], deadlines[1:]):
         refined = flow.refine(result, level, constraints.get(level), algorithm=algorithm, n_gen=gen,
-                              pop_size=pop_size, deadline=deadline)
+                              pop_size=pop_size, deadline=deadline, force=force)
         if not refined.feasible:
             previous = flow.abstract()
             if flow.verbose:
@@ -380,13 +458,13 @@ def run_demo(out="runs/demo", *, seed: int = 0, pop_size: int | None = None, n_g
     start = time.perf_counter()
     deadlines = [start + share * DEMO_BUDGET_S for share in DEMO_LEVEL_SHARE] if n_gen is None else None
     final = run_levels(flow, LEVEL_ORDER, constraints=DEMO_CONSTRAINTS, n_gen=gens, pop_size=pop_size or DEMO_POP,
-                       deadlines=deadlines)
+                       deadlines=deadlines, force=True)  # the demo folder is the demo's own: rerunning redoes it
     visited = [r for r in flow.results] + ([] if final in flow.results else [final])
     summary = [{"level": r.level, "folder": str(r.out), "front_size": len(r.front),
                 "hypervolume": r.hypervolume[-1], "constraints": r.data["constraints"],
                 "n_accuracy_evaluations": r.data["n_accuracy_evaluations"]} for r in visited]
     data = dict(final.data, levels=summary, demo_seconds=time.perf_counter() - start)
-    write_atomic(out / "results.json", dumps(data))
+    runs.write_results(out, data)
     paths = plot_run(data, out)
     if verbose:
         print(f"demo finished: {final.level} level, {len(final.front)} Pareto solutions")

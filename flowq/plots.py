@@ -12,7 +12,6 @@ Axes use the normalised objectives of `problems.base`: accuracy as psi in %, har
 from __future__ import annotations
 
 import itertools
-import json
 from pathlib import Path
 
 import matplotlib
@@ -21,21 +20,17 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from flowq.runs import read_results  # noqa: E402
 from hwmodels.errors import FlowQError  # noqa: E402
 
 PARETO_PNG, HYPERVOLUME_PNG, BITWIDTHS_PNG = "pareto.png", "hypervolume.png", "bitwidths.png"
 
 
 def load_results(run) -> dict:
-    """results.json content from a dict, a results.json path or a run folder."""
+    """results.json content from a dict, a results.json path or a run folder (read by `flowq.runs`)."""
     if isinstance(run, dict):
         return run
-    path = Path(run)
-    path = path / "results.json" if path.is_dir() else path
-    if not path.exists():
-        raise FlowQError(f"{path} does not exist; pass a run folder written by `flowq search` (it holds "
-                         f"results.json)")
-    return json.loads(path.read_text())
+    return read_results(run)
 
 
 def _display(name: str, F: np.ndarray) -> np.ndarray:

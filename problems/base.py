@@ -8,6 +8,9 @@ All objectives are minimised and normalised so that one fixed hypervolume refere
 Constraints (G <= 0 feasible) are limits relative to the same baseline, e.g. {"frac_ops": 0.35} means at
 most 35 % of the 16-bit network's Frac.OPs (hw-flowq 6.1 "HW-phi fitness"); {"accuracy": 0.9} means psi >= 0.9.
 With `soga_threshold=t` the problem is single-objective with the fitness of hw-flowq eq. 1 (stored negated).
+A candidate whose accuracy evaluation failed (`AccuracyResult.failed`) gets F = `FAILED_F` in every objective
+(last for the GA); `flowq.callbacks.SearchMonitor` keeps it off fronts and leaders, and it is not put in the
+shared accuracy cache, so a later request asks the evaluator again (whose result cache retries it once).
 
 Hardware metrics of a whole population come from one `hwmodels.api.evaluate_population` call; accuracy
 comes per individual from an evaluator. Both are cached by genome (accuracy in a cache that a `Flow`
@@ -27,6 +30,8 @@ from hwmodels.api import evaluate_population
 from hwmodels.errors import FlowQError, GenomeError
 
 ACCURACY = "accuracy"
+FAILED = "accuracy_failed"  # metrics key: True when the candidate's accuracy evaluation failed (NaN, exception)
+FAILED_F = 1e6  # objective value of a failed candidate: worse than any real one, so the GA ranks it last
 MAXIMISED = frozenset({"throughput", "ctc", "utilization"})
 EVALUATORS = ("finetune", "proxy")
 
@@ -52,12 +57,21 @@ def make_evaluator(kind: str = "finetune", model: str = "resnet20", dataset: str
     return accuracy.LossProxyEvaluator(model, dataset, seed=seed, **kwargs)
 
 
-def _load_spec(hw, dataflow):
+def load_hardware(hw, dataflow=None):
+    """An `AcceleratorSpec` from a spec, a preset name or a YAML path (a file that is not UTF-8 text -> SpecError)."""
+    from hwmodels.errors import SpecError
     from hwmodels.spec import AcceleratorSpec, load_spec
 
     if isinstance(hw, AcceleratorSpec):
         return hw.with_dataflow(dataflow) if dataflow else hw
-    return load_spec(str(hw), dataflow=dataflow)
+    try:
+        return load_spec(str(hw), dataflow=dataflow)
+    except UnicodeDecodeError as error:
+        raise SpecError(f"hardware file {str(hw)!r} is not UTF-8 text ({error}); pass a YAML spec or a preset "
+                        f"name") from None
+
+
+_load_spec = load_hardware
 
 
 def _load_workload(model, batch):
@@ -129,6 +143,8 @@ class QuantProblem(Problem):
         self.n_hw_evaluations = 0
         self.n_accuracy_evaluations = 0
         self.accuracy_seconds = 0.0
+        self.progress = None  # optional flowq.callbacks.EvaluationProgress: start(n) / step(seconds) / close()
+        self.executor = None  # flowq.executor.Executor for accuracy evaluations (None: serial, in this process)
         n_obj = 1 if self.soga_threshold is not None else len(self.objectives)
         super().__init__(n_var=self.genome.n_var, n_obj=n_obj, n_ieq_constr=len(self.constraints), xl=0,
                          xu=self.genome.n_alleles - 1, vtype=int)
@@ -224,21 +240,51 @@ class QuantProblem(Problem):
                                  "metrics": metrics}
 
     def _accuracy(self, BW, BA, keys):
-        """Add accuracy to the records of `keys`, fine-tuning only genomes absent from the shared cache."""
+        """Add accuracy to the records of `keys`, evaluating only genomes absent from the shared cache (a failed
+        evaluation is never cached there: it is asked for again next time)."""
+        todo, seen = [], set()
         for row, key in enumerate(keys):
             metrics = self.records[key]["metrics"]
-            if ACCURACY in metrics:
+            if (ACCURACY in metrics and not metrics.get(FAILED)) or key in seen:
                 continue
-            if key not in self.accuracy_cache:
-                start = time.perf_counter()
-                result = self.evaluator.evaluate(BW[row].copy(), BA[row].copy())
-                self.accuracy_seconds += time.perf_counter() - start
-                self.n_accuracy_evaluations += 1
-                self.accuracy_cache[key] = {"accuracy": float(result.psi), "accuracy_loss": float(result.loss),
-                                            "accuracy_failed": bool(result.failed),
-                                            "accuracy_reason": str(result.reason or ""),
-                                            "accuracy_seconds": float(result.seconds)}
-            metrics.update(self.accuracy_cache[key])
+            seen.add(key)
+            if key in self.accuracy_cache:
+                metrics.update(self.accuracy_cache[key])
+            else:
+                todo.append((row, key))
+        if self.progress is not None:
+            self.progress.start(len(todo))
+        last = [time.perf_counter()]
+
+        def done(index, outcome):  # in the driver, as each candidate finishes (any order)
+            now = time.perf_counter()
+            seconds, last[0] = now - last[0], now
+            self.accuracy_seconds += seconds
+            self.n_accuracy_evaluations += 1
+            key = todo[index][1]
+            record = _accuracy_record(outcome)
+            if not record[FAILED]:
+                self.accuracy_cache[key] = record
+            self.records[key]["metrics"].update(record)
+            if self.progress is not None:
+                self.progress.step(seconds)
+
+        try:
+            if todo:  # one task per candidate; order-independent (each fine-tune is seeded on its own)
+                from flowq.executor import Executor
+
+                executor = self.executor if self.executor is not None else Executor()
+                executor.evaluate(self.evaluator, [(BW[row].copy(), BA[row].copy()) for row, _ in todo],
+                                  on_done=done)
+        finally:
+            if self.progress is not None:
+                self.progress.close()
+
+    def __getstate__(self):
+        """Pickles (checkpoints) without the executor, which holds worker processes."""
+        state = dict(super().__getstate__())
+        state["executor"] = None
+        return state
 
     def evaluate_metrics(self, X) -> list[dict]:
         """Raw metrics (by name, accuracy as psi) of integer genomes X (n, n_var), cached by genome."""
@@ -279,13 +325,24 @@ class QuantProblem(Problem):
     def _evaluate(self, X, out, *args, **kwargs):
         all_metrics = self.evaluate_metrics(X)
         if self.soga_threshold is not None:
-            F = [[-self.soga_fitness(m)] for m in all_metrics]
+            F = [[FAILED_F if m.get(FAILED) else -self.soga_fitness(m)] for m in all_metrics]
         else:
-            F = [[self.objective_value(name, m) for name in self.objectives] for m in all_metrics]
+            F = [[FAILED_F] * len(self.objectives) if m.get(FAILED) else
+                 [self.objective_value(name, m) for name in self.objectives] for m in all_metrics]
         out["F"] = np.asarray(F, dtype=float)
         if self.constraints:
             out["G"] = np.asarray([[self.constraint_value(name, limit, m) for name, limit in self.constraints.items()]
                                    for m in all_metrics], dtype=float)
+
+
+def _accuracy_record(outcome) -> dict:
+    """Accuracy metrics of one executor `Outcome`; an evaluation that raised is a failed candidate."""
+    if not outcome.ok:
+        return {ACCURACY: 0.0, "accuracy_loss": math.inf, FAILED: True,
+                "accuracy_reason": f"evaluation raised {outcome.error}", "accuracy_seconds": 0.0}
+    result = outcome.value
+    return {ACCURACY: float(result.psi), "accuracy_loss": float(result.loss), FAILED: bool(result.failed),
+            "accuracy_reason": str(result.reason or ""), "accuracy_seconds": float(result.seconds)}
 
 
 def problem_class(level: str):
