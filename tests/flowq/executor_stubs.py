@@ -45,7 +45,7 @@ class StubEvaluator:
         sleep: seconds each evaluation takes (so that a signal can land mid-generation).
         cache_path: sqlite ResultCache consulted first and written after each evaluation (like the real ones).
         log: file that gets one JSON line {"pid", "bits_w"} per evaluation actually computed (not cache hits).
-        raise_below: raise RuntimeError for genomes whose mean weight bits are below this.
+        raise_below: raise RuntimeError for genomes with a weight bitwidth below this.
         die_marker: folder; an evaluation of a genome whose marker file is absent creates it and kills its worker.
     """
 
@@ -75,7 +75,7 @@ class StubEvaluator:
             if not marker.exists():
                 marker.write_text("died once")
                 os._exit(3)
-        if self.raise_below is not None and sum(bw) / len(bw) < self.raise_below:
+        if self.raise_below is not None and min(bw) < self.raise_below:
             raise RuntimeError(f"stub refuses {bw}")
         if self.sleep:
             time.sleep(self.sleep)
