@@ -3,8 +3,9 @@
 No memory hierarchy and no dataflow: every PE is busy at its vectorised (eq. 3) or bit-serial (eq. 4) rate, and
 every weight, input and output crosses the chip boundary exactly once at its bitwidth. All metrics are computed
 for a whole population at once with numpy: `BW`, `BA` of shape (n_individuals, n_layers) in, arrays out.
-Bit convention (shared contract): `BA[:, l]` is layer l's input bitwidth; its output is written at `BA[:, l+1]`,
-the last layer's at `spec.b_max`.
+Bit convention (shared contract): `BA[:, l]` is layer l's input bitwidth; its output is written at the bitwidth
+its readers need (`hwmodels.workload.output_bits`: the max over the layers that read it along the workload's
+producer -> consumer edges), a network output at `spec.b_max`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 from hwmodels.cost import NetworkCost
 from hwmodels.errors import GenomeError, WorkloadError
 from hwmodels.spec import AcceleratorSpec
+from hwmodels.workload import output_bits_matrix
 
 # metrics summed over layers to get the network total; ratios are recomputed from the sums
 ADDITIVE_METRICS = ("ops", "frac_ops", "bitops", "weight_bits", "activation_bits", "dram_accesses_bits",
@@ -21,11 +23,16 @@ ADDITIVE_METRICS = ("ops", "frac_ops", "bitops", "weight_bits", "activation_bits
 
 
 def layer_counts(workload) -> dict:
-    """Per-layer element counts as int64 arrays of shape (n_layers,): macs, n_weights, n_inputs, n_outputs."""
+    """Per-layer element counts as int64 arrays of shape (n_layers,): macs, n_weights, n_inputs, n_outputs.
+
+    n_inputs counts the inputs the layer really reads (`Layer.n_inputs_used`): a strided layer whose kernel
+    leaves gaps never fetches the skipped rows, so they are not compulsory traffic.
+    """
     if len(workload) == 0:
         raise WorkloadError("the workload has no layers; pass a list of hwmodels.workload.Layer")
-    return {key: np.array([getattr(layer, key) for layer in workload], dtype=np.int64)
-            for key in ("macs", "n_weights", "n_inputs", "n_outputs")}
+    return {key: np.array([getattr(layer, attr) for layer in workload], dtype=np.int64)
+            for key, attr in (("macs", "macs"), ("n_weights", "n_weights"), ("n_inputs", "n_inputs_used"),
+                              ("n_outputs", "n_outputs"))}
 
 
 def check_bits(workload, spec: AcceleratorSpec, BW, BA) -> tuple[np.ndarray, np.ndarray]:
@@ -57,8 +64,14 @@ def check_bits(workload, spec: AcceleratorSpec, BW, BA) -> tuple[np.ndarray, np.
     return BW_checked, BA_checked
 
 
-def output_bits(BA: np.ndarray, spec: AcceleratorSpec) -> np.ndarray:
-    """Bitwidth each layer's output is written at: the next layer's input bitwidth, `b_max` after the last."""
+def output_bits(BA: np.ndarray, spec: AcceleratorSpec, workload=None) -> np.ndarray:
+    """Bitwidth each layer's output is written at, int64 (n, n_layers), from the input bitwidths `BA`.
+
+    With `workload`: along its edges (`hwmodels.workload.output_bits_matrix`). Without (deprecated): the next
+    layer's input bitwidth, `b_max` after the last -- correct only for a plain chain.
+    """
+    if workload is not None:
+        return output_bits_matrix(workload, BA, spec.b_max)
     return np.concatenate([BA[:, 1:], np.full((BA.shape[0], 1), spec.b_max, dtype=np.int64)], axis=1)
 
 
@@ -85,7 +98,7 @@ def coarse_layer_metrics(workload, spec: AcceleratorSpec, BW, BA) -> dict:
 
     Returns:
         ops (MACs), frac_ops (OPs / speed-up, eq. 5), bitops (MACs * b_w * b_a), weight_bits,
-        activation_bits (inputs at b_a + outputs at the next b_a), dram_accesses_bits (compulsory: weights +
+        activation_bits (inputs at b_a + outputs at `output_bits`), dram_accesses_bits (compulsory: weights +
         activations, each moved once), compute_cycles = latency_cycles (ceil(MACs / (n_pes * MACs per PE-cycle))),
         throughput (MACs / cycle), ctc (MACs per DRAM byte), compulsory_dram_bits, offchip_passes (DRAM traffic /
         compulsory traffic: how many times each bit crosses the chip boundary on average; 1 here),
@@ -93,7 +106,7 @@ def coarse_layer_metrics(workload, spec: AcceleratorSpec, BW, BA) -> dict:
     """
     BW, BA = check_bits(workload, spec, BW, BA)
     counts = layer_counts(workload)
-    BO = output_bits(BA, spec)
+    BO = output_bits(BA, spec, workload)
     ops = np.broadcast_to(counts["macs"], BW.shape).astype(np.int64)
     weight_bits = counts["n_weights"] * BW
     activation_bits = counts["n_inputs"] * BA + counts["n_outputs"] * BO

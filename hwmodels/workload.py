@@ -8,14 +8,25 @@ Glossary (hw-flowq eq. 2 notation, ASCII):
     k_h      kernel height   (K_h)       k_w     kernel width    (K_w)
     stride   s                           groups  channel groups (c_in for depthwise)
     kind     "conv" | "dw" | "fc"
-    b_w, b_a weight / input-activation bitwidth of a layer (bits); the output of layer l is written at b_a of l+1
+    b_w, b_a weight / input-activation bitwidth of a layer (bits); the output bitwidth is `output_bits`
+    inputs   names of the layers whose outputs this layer reads as its conv / linear input (producer -> consumer
+             edges); () = the network input; None = the previous layer in the list (a plain chain)
+    residuals names of the layers whose outputs this layer's fused element-wise add reads: an add runs when its
+             last operand is produced, so it is fused into that operand's layer (ResNet shortcuts)
 A fully-connected layer is a conv with h_out = w_out = 1 and k_h, k_w equal to its input's spatial size
 (k_h = k_w = 1 for a flat input).
+
+Output bitwidth rule (`output_bits`): a layer writes its output once, at the widest bitwidth any reader needs:
+the b_a of every layer that reads it as input, and the output bitwidth of every layer whose fused add reads it
+(a residual operand is read at the width of the sum it is added into). When readers disagree the maximum wins,
+because one stored copy must serve them all. A layer nobody reads (the network output) is written at b_max.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+
+import numpy as np
 
 from hwmodels.errors import WorkloadError
 
@@ -39,9 +50,20 @@ class Layer:
     n: int = 1
     h_in: int = 0  # 0 = derive as (h_out - 1) * stride + k_h
     w_in: int = 0
+    inputs: tuple | None = None  # producer layer names; () = network input; None = the previous layer
+    residuals: tuple = ()        # layers whose outputs this layer's fused add reads
 
     def __post_init__(self):
         problems = []
+        for field in ("inputs", "residuals"):
+            value = getattr(self, field)
+            if value is None and field == "inputs":
+                continue
+            if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+                object.__setattr__(self, field, tuple(value))
+            else:
+                problems.append(f"{field}={value!r} (must be a tuple of layer names"
+                                + ("; None = the previous layer)" if field == "inputs" else ")"))
         if self.kind not in KINDS:
             problems.append(f"kind={self.kind!r} (allowed: {', '.join(KINDS)})")
         for field in ("c_in", "c_out", "h_out", "w_out", "k_h", "k_w", "stride", "groups", "n"):
@@ -92,6 +114,14 @@ class Layer:
         return self.n * self.c_in * self.h_in * self.w_in
 
     @property
+    def n_inputs_used(self) -> int:
+        """Input elements the layer really reads: all stored rows when the taps cover the stride (k >= s), only
+        h_out * k_h rows (and w_out * k_w columns) when they leave gaps (a 1x1 stride-2 conv skips every other)."""
+        def used(out, k, stored):
+            return min((out - 1) * self.stride + k if k >= self.stride else out * k, stored)
+        return self.n * self.c_in * used(self.h_out, self.k_h, self.h_in) * used(self.w_out, self.k_w, self.w_in)
+
+    @property
     def n_outputs(self) -> int:
         """Output activation elements for the whole batch."""
         return self.n * self.c_out * self.h_out * self.w_out
@@ -122,3 +152,87 @@ def fc(name, c_in, c_out, n=1) -> Layer:
 def total_macs(workload) -> int:
     """Sum of MACs over a list of layers."""
     return sum(layer.macs for layer in workload)
+
+
+def with_chain_edges(workload) -> list[Layer]:
+    """`workload` with every `inputs=None` made explicit: the previous layer's name (the first reads the input)."""
+    out = []
+    for position, layer in enumerate(workload):
+        if layer.inputs is None:
+            layer = replace(layer, inputs=(workload[position - 1].name,) if position else ())
+        out.append(layer)
+    return out
+
+
+def readers(workload) -> tuple[list[list[int]], list[list[int]]]:
+    """Who reads each layer's output: (input readers, residual readers) as lists of layer indices per layer.
+
+    Names that are not in `workload` (a sub-list of a network) are ignored.
+
+    Raises:
+        WorkloadError: duplicate layer names, or a layer that reads itself.
+    """
+    index = {}
+    for position, layer in enumerate(workload):
+        if layer.name in index:
+            raise WorkloadError(f"layer name {layer.name!r} appears twice; edges name layers, so names must be "
+                                f"unique")
+        index[layer.name] = position
+    input_readers = [[] for _ in workload]
+    residual_readers = [[] for _ in workload]
+    for position, layer in enumerate(with_chain_edges(workload)):
+        for names, table in ((layer.inputs, input_readers), (layer.residuals, residual_readers)):
+            for name in names:
+                if name == layer.name:
+                    raise WorkloadError(f"layer {name!r} lists itself as a producer")
+                if name in index:
+                    table[index[name]].append(position)
+    return input_readers, residual_readers
+
+
+def output_bits_matrix(workload, BA, b_max: int = 16) -> np.ndarray:
+    """Output bitwidths of a population: int64 (n, n_layers) from input bitwidths `BA` (n, n_layers).
+
+    See the module docstring for the rule; network outputs get `b_max`.
+
+    Raises:
+        WorkloadError: a cycle through residual edges, or names as in `readers`.
+    """
+    BA = np.atleast_2d(np.asarray(BA, dtype=np.int64))
+    input_readers, residual_readers = readers(workload)
+    n_layers = len(workload)
+    if BA.shape[1] != n_layers:
+        raise WorkloadError(f"bits_a has {BA.shape[1]} layers, the workload {n_layers}")
+    out = np.zeros_like(BA)
+    state = [0] * n_layers  # 0 = todo, 1 = in progress, 2 = done
+
+    def solve(position: int) -> np.ndarray:
+        if state[position] == 2:
+            return out[:, position]
+        if state[position] == 1:
+            raise WorkloadError(f"residual edges form a cycle through layer {workload[position].name!r}")
+        state[position] = 1
+        columns = [BA[:, r] for r in input_readers[position]]
+        columns += [solve(r) for r in residual_readers[position]]
+        out[:, position] = np.max(columns, axis=0) if columns else b_max
+        state[position] = 2
+        return out[:, position]
+
+    for position in reversed(range(n_layers)):
+        solve(position)
+    return out
+
+
+def output_bits(workload, bits_a, b_max: int = 16) -> list[int]:
+    """Bitwidth (bits) each layer's output is written at, from the input bitwidths `bits_a` of its readers.
+
+    Args:
+        workload: list of `Layer` (edges in `inputs` / `residuals`; `inputs=None` = the previous layer).
+        bits_a: one input bitwidth per layer (bits).
+        b_max: width of a network output nobody reads (the PE word, 16 in every preset).
+
+    Returns:
+        list[int], one per layer: the max over its readers (b_a of input readers, output bitwidth of residual
+        readers), b_max when nothing in the workload reads it.
+    """
+    return [int(b) for b in output_bits_matrix(workload, [list(bits_a)], b_max)[0]]

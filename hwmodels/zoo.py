@@ -2,7 +2,10 @@
 
 Each network is the list of its nn.Conv2d / nn.Linear layers in forward order, exactly as
 `flowq.models.workload_of(model, input_shape)` extracts them with forward hooks; layer names are the PyTorch
-module names. `h_in` / `w_in` are the input sizes as stored in memory (unpadded), except for AlexNet, whose
+module names. Every layer carries its producer -> consumer edges (`Layer.inputs`, `Layer.residuals`): plain
+chains for AlexNet, VGG and LeNet; shortcuts for the ResNets and MobileNetV2, where each residual add is fused
+into the layer that produces its last operand in forward order (the block's conv2 / conv3, or the downsample /
+shortcut conv that runs after it). `h_in` / `w_in` are the input sizes as stored in memory (unpadded), except for AlexNet, whose
 shapes are Eyeriss ISCA'16 Table I verbatim (H there is the padded input size, and REFERENCES.md 1.2 derives
 the compulsory DRAM words from it).
 
@@ -21,10 +24,16 @@ Module-name conventions (the PyTorch models in flowq.models use the same):
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable
 
 from hwmodels.errors import WorkloadError
-from hwmodels.workload import Layer, conv, fc
+from hwmodels.workload import Layer, conv, fc, with_chain_edges
+
+
+def _reads(layer: Layer, *inputs: str, residuals: tuple = ()) -> Layer:
+    """`layer` reading the outputs of `inputs` (none = the network input), its fused add reading `residuals`."""
+    return replace(layer, inputs=tuple(inputs), residuals=tuple(residuals))
 
 
 def _alexnet_conv() -> list[Layer]:
@@ -55,36 +64,44 @@ def _cifar_resnet(depth: int) -> list[Layer]:
     if (depth - 2) % 6:
         raise WorkloadError(f"CIFAR ResNet depth must be 6n+2, got {depth}")
     blocks_per_stage = (depth - 2) // 6
-    layers = [conv("conv1", 3, 16, 32, h_in=32, w_in=32)]
-    c_prev, size_prev = 16, 32
+    layers = [_reads(conv("conv1", 3, 16, 32, h_in=32, w_in=32))]
+    c_prev, size_prev, writer = 16, 32, "conv1"
     for stage, (width, size) in enumerate(((16, 32), (32, 16), (64, 8)), start=1):
         for block in range(blocks_per_stage):
             stride = 2 if block == 0 and stage > 1 else 1
             prefix = f"layer{stage}.{block}"
-            layers.append(conv(f"{prefix}.conv1", c_prev, width, size, stride=stride, h_in=size_prev,
-                               w_in=size_prev))
-            layers.append(conv(f"{prefix}.conv2", width, width, size, h_in=size, w_in=size))
-            c_prev, size_prev = width, size
-    layers.append(fc("fc", 64, 10))
+            layers.append(_reads(conv(f"{prefix}.conv1", c_prev, width, size, stride=stride, h_in=size_prev,
+                                      w_in=size_prev), writer))
+            # option-A shortcut (identity or subsample + zero-pad) is parameter-free: conv2 fuses the add
+            layers.append(_reads(conv(f"{prefix}.conv2", width, width, size, h_in=size, w_in=size),
+                                 f"{prefix}.conv1", residuals=(writer,)))
+            c_prev, size_prev, writer = width, size, f"{prefix}.conv2"
+    layers.append(_reads(fc("fc", 64, 10), writer))
     return layers
 
 
 def _resnet18() -> list[Layer]:
     """torchvision ResNet-18 at 224x224: 7x7/2 stem, max-pool to 56, 4 stages of 2 basic blocks, fc 512->1000."""
-    layers = [conv("conv1", 3, 64, 112, k=7, stride=2, h_in=224, w_in=224)]
-    c_prev, size_prev = 64, 56  # after the 3x3/2 max-pool
+    layers = [_reads(conv("conv1", 3, 64, 112, k=7, stride=2, h_in=224, w_in=224))]
+    c_prev, size_prev, writer = 64, 56, "conv1"  # after the 3x3/2 max-pool
     for stage, (width, size) in enumerate(((64, 56), (128, 28), (256, 14), (512, 7)), start=1):
         for block in range(2):
             stride = 2 if block == 0 and stage > 1 else 1
             prefix = f"layer{stage}.{block}"
-            layers.append(conv(f"{prefix}.conv1", c_prev, width, size, stride=stride, h_in=size_prev,
-                               w_in=size_prev))
-            layers.append(conv(f"{prefix}.conv2", width, width, size, h_in=size, w_in=size))
-            if stride == 2:
-                layers.append(conv(f"{prefix}.downsample.0", c_prev, width, size, k=1, stride=2,
-                                   h_in=size_prev, w_in=size_prev))
+            layers.append(_reads(conv(f"{prefix}.conv1", c_prev, width, size, stride=stride, h_in=size_prev,
+                                      w_in=size_prev), writer))
+            conv2 = conv(f"{prefix}.conv2", width, width, size, h_in=size, w_in=size)
+            if stride == 2:  # torchvision runs downsample(x) after conv2, so the downsample conv fuses the add
+                layers.append(_reads(conv2, f"{prefix}.conv1"))
+                layers.append(_reads(conv(f"{prefix}.downsample.0", c_prev, width, size, k=1, stride=2,
+                                          h_in=size_prev, w_in=size_prev), writer,
+                                     residuals=(f"{prefix}.conv2",)))
+                writer = f"{prefix}.downsample.0"
+            else:
+                layers.append(_reads(conv2, f"{prefix}.conv1", residuals=(writer,)))
+                writer = f"{prefix}.conv2"
             c_prev, size_prev = width, size
-    layers.append(fc("fc", 512, 1000))
+    layers.append(_reads(fc("fc", 512, 1000), writer))
     return layers
 
 
@@ -124,23 +141,29 @@ _MOBILENETV2_CFG = ((1, 16, 1, 1), (6, 24, 2, 1), (6, 32, 3, 2), (6, 64, 4, 2), 
 
 def _mobilenetv2() -> list[Layer]:
     """MobileNetV2 for CIFAR: inverted residual blocks (1x1 expand, 3x3 depthwise, 1x1 project), fc 1280->10."""
-    layers = [conv("conv1", 3, 32, 32, h_in=32, w_in=32)]
-    c_prev, size, index = 32, 32, 0
+    layers = [_reads(conv("conv1", 3, 32, 32, h_in=32, w_in=32))]
+    c_prev, size, index, writer = 32, 32, 0, "conv1"
     for expansion, c_out, n_blocks, first_stride in _MOBILENETV2_CFG:
         for block in range(n_blocks):
             stride = first_stride if block == 0 else 1
             hidden = expansion * c_prev
             size_out = size // stride
             prefix = f"layers.{index}"
-            layers.append(conv(f"{prefix}.conv1", c_prev, hidden, size, k=1, h_in=size, w_in=size))
-            layers.append(conv(f"{prefix}.conv2", hidden, hidden, size_out, k=3, stride=stride, groups=hidden,
-                               h_in=size, w_in=size))
-            layers.append(conv(f"{prefix}.conv3", hidden, c_out, size_out, k=1, h_in=size_out, w_in=size_out))
-            if stride == 1 and c_prev != c_out:
-                layers.append(conv(f"{prefix}.shortcut.0", c_prev, c_out, size_out, k=1, h_in=size, w_in=size))
+            layers.append(_reads(conv(f"{prefix}.conv1", c_prev, hidden, size, k=1, h_in=size, w_in=size), writer))
+            layers.append(_reads(conv(f"{prefix}.conv2", hidden, hidden, size_out, k=3, stride=stride,
+                                      groups=hidden, h_in=size, w_in=size), f"{prefix}.conv1"))
+            conv3 = conv(f"{prefix}.conv3", hidden, c_out, size_out, k=1, h_in=size_out, w_in=size_out)
+            if stride == 1 and c_prev != c_out:  # out + shortcut(x): the shortcut conv runs last, fuses the add
+                layers.append(_reads(conv3, f"{prefix}.conv2"))
+                layers.append(_reads(conv(f"{prefix}.shortcut.0", c_prev, c_out, size_out, k=1, h_in=size,
+                                          w_in=size), writer, residuals=(f"{prefix}.conv3",)))
+                writer = f"{prefix}.shortcut.0"
+            else:  # identity shortcut (stride 1) is fused into conv3; stride-2 blocks have no residual
+                layers.append(_reads(conv3, f"{prefix}.conv2", residuals=(writer,) if stride == 1 else ()))
+                writer = f"{prefix}.conv3"
             c_prev, size, index = c_out, size_out, index + 1
-    layers.append(conv("conv2", 320, 1280, size, k=1, h_in=size, w_in=size))
-    layers.append(fc("fc", 1280, 10))
+    layers.append(_reads(conv("conv2", 320, 1280, size, k=1, h_in=size, w_in=size), writer))
+    layers.append(_reads(fc("fc", 1280, 10), "conv2"))
     return layers
 
 
@@ -178,5 +201,5 @@ def get_workload(name: str, batch: int = 1) -> list[Layer]:
         raise WorkloadError(f"unknown workload {name!r}; available: {', '.join(WORKLOADS)}")
     if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
         raise WorkloadError(f"batch={batch!r} must be an integer >= 1")
-    layers = _BUILDERS[key]()
+    layers = with_chain_edges(_BUILDERS[key]())
     return layers if batch == 1 else [layer.with_batch(batch) for layer in layers]

@@ -69,3 +69,53 @@ def test_errors():
 def test_torchvision_is_not_imported_by_core():
     code = "import sys, flowq.models, flowq.accuracy, flowq.data; assert 'torchvision' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+# ---- producer -> consumer edges traced from the module (issue 8) -------------------------------------------------
+
+class _TorchvisionStyleBlock(torch.nn.Module):
+    """torchvision BasicBlock pattern: downsample(x) runs after conv2, then an in-place add."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = torch.nn.Conv2d(3, 4, 3, padding=1)
+        self.conv1 = torch.nn.Conv2d(4, 8, 3, 2, 1)
+        self.conv2 = torch.nn.Conv2d(8, 8, 3, 1, 1)
+        self.downsample = torch.nn.Sequential(torch.nn.Conv2d(4, 8, 1, 2), torch.nn.BatchNorm2d(8))
+        self.head = torch.nn.Conv2d(8, 2, 1)
+        self.fc = torch.nn.Linear(2 * 4 + 8, 3)
+
+    def forward(self, x):
+        x = torch.relu(self.stem(x))
+        out = self.conv2(torch.relu(self.conv1(x)))
+        identity = self.downsample(x)
+        out += identity
+        out = torch.relu(out)
+        pooled = torch.flatten(torch.nn.functional.adaptive_avg_pool2d(self.head(out), 2), 1)
+        return self.fc(torch.cat([pooled, out.mean(dim=(2, 3))], dim=1))
+
+
+def test_edges_of_a_torchvision_style_block_and_a_concat():
+    layers = {l.name: l for l in workload_of(_TorchvisionStyleBlock(), (3, 8, 8))}
+    assert layers["stem"].inputs == () and layers["conv1"].inputs == ("stem",)
+    assert layers["conv2"].inputs == ("conv1",) and layers["conv2"].residuals == ()
+    # the add runs when downsample.0 (the later operand) is done: it is fused there and reads conv2's output
+    assert layers["downsample.0"].inputs == ("stem",) and layers["downsample.0"].residuals == ("conv2",)
+    assert layers["head"].inputs == ("downsample.0",)
+    # the concatenation keeps both producers
+    assert layers["fc"].inputs == ("downsample.0", "head")
+
+
+def test_resnet20_and_mobilenetv2_edges_by_hand():
+    resnet = {l.name: l for l in workload_of(build_model("resnet20"), (3, 32, 32))}
+    assert resnet["layer1.0.conv2"].residuals == ("conv1",)
+    # option-A shortcut (subsample + zero-pad) is parameter-free, so the stage-2 add reads layer1.2.conv2
+    assert resnet["layer2.0.conv1"].inputs == ("layer1.2.conv2",)
+    assert resnet["layer2.0.conv2"].residuals == ("layer1.2.conv2",)
+    assert resnet["fc"].inputs == ("layer3.2.conv2",)
+    mobile = {l.name: l for l in workload_of(build_model("mobilenetv2"), (3, 32, 32))}
+    assert mobile["layers.0.shortcut.0"].residuals == ("layers.0.conv3",)  # 32 -> 16: a 1x1 shortcut conv
+    # layers.1 widens 16 -> 24 (shortcut conv, which fuses its add); layers.2 keeps 24: identity into conv3
+    assert mobile["layers.2.conv3"].residuals == ("layers.1.shortcut.0",)
+    assert mobile["layers.3.conv3"].residuals == ()                        # stride 2: no residual
+    assert mobile["layers.1.conv1"].inputs == ("layers.0.shortcut.0",)
