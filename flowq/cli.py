@@ -61,6 +61,11 @@ def _add_search_options(parser, *, defaults: bool):
     parser.add_argument("--soga-threshold", type=float, default=None,
                         help="accuracy threshold t of hw-flowq eq. 1 for --algo soga (default 0.05)")
     parser.add_argument("--quiet", action="store_true", help="no per-generation progress lines")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="evaluate candidates in N local worker processes (torch threads = cores // N each)")
+    parser.add_argument("--dask", default=None, metavar="ADDRESS",
+                        help="evaluate candidates on a Dask cluster: tcp://HOST:8786, or local:N to start N "
+                             "local workers (needs pip install 'flowq[distributed]')")
 
 
 def _add_evaluator_options(parser, *, defaults: bool):
@@ -124,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--gen", type=int, default=None, help="generations per level (default: budgeted)")
     demo.add_argument("--evaluator", choices=("finetune", "proxy"), default="finetune")
     demo.add_argument("--quiet", action="store_true")
+    demo.add_argument("--workers", type=int, default=None, help="local worker processes for fine-tuning")
+    demo.add_argument("--dask", default=None, metavar="ADDRESS", help="Dask scheduler address or local:N")
+
+    cache = sub.add_parser("cache", help="the shared evaluation cache ($FLOWQ_CACHE_DIR/results.sqlite)")
+    cache.add_argument("action", choices=("stats", "list", "clear"))
+    cache.add_argument("--model", default=None, help="only the results of this model")
+    cache.add_argument("--limit", type=int, default=50, help="list: at most this many rows (newest first)")
     return parser
 
 
@@ -297,20 +309,58 @@ def _report(result) -> None:
         print(f"results: {result.out / 'results.json'}")
 
 
-COMMANDS = {"search": cmd_search, "refine": cmd_refine, "plot": cmd_plot, "hw": cmd_hw, "demo": cmd_demo}
+def cmd_cache(args) -> int:
+    from flowq.cache import ResultCache
+
+    cache = ResultCache.default()
+    if args.action == "stats":
+        stats = cache.stats()
+        if args.model is not None:
+            stats["models"] = {m: v for m, v in stats["models"].items() if m == args.model}
+            stats["rows"] = sum(sum(kinds.values()) for kinds in stats["models"].values())
+        print(f"{stats['path']}: {stats['rows']} results, {stats['bytes'] / 1e6:.2f} MB")
+        for model, kinds in stats["models"].items():
+            print(f"  {model or '-'}: " + ", ".join(f"{kind or '-'} {n}" for kind, n in kinds.items()))
+    elif args.action == "list":
+        for row in cache.entries(model=args.model, limit=args.limit):
+            value, parts = row["value"], row["parts"]
+            print(f"{row['key']}  {row['model'] or '-'}  {row['kind'] or '-'}  psi={_fmt(value.get('psi'))}  "
+                  f"bits_w={parts.get('bits_w', '-')}  bits_a={parts.get('bits_a', '-')}")
+    else:
+        removed = cache.clear(model=args.model)
+        print(f"removed {removed} results from {cache.path}" + (f" (model {args.model})" if args.model else ""))
+    return 0
+
+
+def _resume_command(argv) -> str:
+    import shlex
+
+    words = list(sys.argv[1:] if argv is None else argv)
+    if "--resume" not in words:
+        words.append("--resume")
+    return "flowq " + shlex.join(str(w) for w in words)
+
+
+COMMANDS = {"search": cmd_search, "refine": cmd_refine, "plot": cmd_plot, "hw": cmd_hw, "demo": cmd_demo,
+            "cache": cmd_cache}
 
 
 def main(argv=None) -> int:
     """Entry point of the `flowq` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        from flowq.executor import make_executor, using
+
+        with using(make_executor(getattr(args, "workers", None), getattr(args, "dask", None))):
+            return COMMANDS[args.command](args)
     except FlowQError as error:
         print(f"flowq {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted; finished generations are in the run folder (results.json, checkpoint.pkl)",
-              file=sys.stderr)
+        print("interrupted; finished generations are in the run folder (results.json, checkpoint.pkl) and every "
+              "finished evaluation is in the result cache", file=sys.stderr)
+        if args.command == "search":
+            print(f"resume with: {_resume_command(argv)}", file=sys.stderr)
         return 130
 
 

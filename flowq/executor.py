@@ -416,6 +416,26 @@ class DaskExecutor(Executor):
             self._cluster.close()
 
 
+_CURRENT: list = []  # executors made current by `using`, innermost last
+
+
+@contextmanager
+def using(executor: Executor):
+    """Make `executor` the one searches use when they were given none (`current_executor`); the CLI wraps a
+    command in it. The executor is closed on exit."""
+    _CURRENT.append(executor)
+    try:
+        yield executor
+    finally:
+        _CURRENT.remove(executor)
+        executor.close()
+
+
+def current_executor() -> Executor | None:
+    """The executor of the innermost `using` block, or None."""
+    return _CURRENT[-1] if _CURRENT else None
+
+
 def make_executor(workers: int | None = None, dask: str | None = None, *,
                   retries: int = DEFAULT_RETRIES) -> Executor:
     """The executor the CLI options ask for: `dask` wins, then `workers` > 1, else serial.

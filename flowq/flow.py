@@ -186,6 +186,7 @@ class Flow:
         self.problem_kwargs = problem_kwargs
         self.accuracy_cache: dict = {}
         self.results: list = []  # the level stack: one SearchResult per level visited, coarsest first
+        self.executor = None  # flowq.executor.Executor running accuracy evaluations (None: serial, in-process)
 
     @classmethod
     def from_run(cls, run, *, evaluator=None, hw=None, dataflow=None, epochs=None, seed=None, verbose=True,
@@ -317,7 +318,7 @@ class Flow:
             monitor.deadline, monitor.stopped_early, monitor._last_notify = deadline, False, None
             monitor.started = time.perf_counter()  # "seconds" then counts this session's wall time
             problem.progress = progress
-            res = minimize(problem, algo, copy_algorithm=False)
+            res = self._minimize(problem, algo, copy_algorithm=False)
         else:
             if isinstance(algorithm, str):
                 sampling = SeededSampling(seeds) if seeds is not None and len(seeds) else None
@@ -328,8 +329,8 @@ class Flow:
                                     deadline=deadline, hv_rule=self.hv_rule)
             problem.progress = progress
             try:
-                res = minimize(problem, algo, ("n_gen", n_gen), seed=seed, callback=monitor, copy_algorithm=False,
-                               verbose=False)
+                res = self._minimize(problem, algo, ("n_gen", n_gen), seed=seed, callback=monitor,
+                                     copy_algorithm=False, verbose=False)
             finally:
                 problem.progress = None
         problem.progress = None
@@ -344,6 +345,19 @@ class Flow:
         result = SearchResult(problem.level, data, problem, folder, {"pymoo": res})
         self.results.append(result)
         return result
+
+    def _minimize(self, problem, algo, *args, **kwargs):
+        """pymoo `minimize` with accuracy evaluations on `self.executor`; SIGINT / SIGTERM stop the search after
+        the candidates in flight (`flowq.executor.SearchInterrupted`; the last generation's checkpoint and the
+        result cache keep everything done, so `resume=True` continues it)."""
+        from flowq.executor import current_executor, graceful_stop
+
+        problem.executor = self.executor if self.executor is not None else current_executor()
+        try:
+            with graceful_stop():
+                return minimize(problem, algo, *args, **kwargs)
+        finally:
+            problem.executor = None
 
     def refine(self, result: SearchResult, next_problem="mid", constraints: dict | None = None, *,
                algorithm="nsga2", n_gen: int = 50, pop_size: int = 25, seed: int | None = None, out=None,

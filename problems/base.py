@@ -323,6 +323,10 @@ class QuantProblem(Problem):
         return (1.0 - (psi_star - metrics[ACCURACY]) / self.soga_threshold) * gain
 
     def _evaluate(self, X, out, *args, **kwargs):
+        from flowq.executor import SearchInterrupted, stop_requested
+
+        if stop_requested():  # SIGINT / SIGTERM between generations (hardware-only searches have no executor)
+            raise SearchInterrupted("stopped before the next generation")
         all_metrics = self.evaluate_metrics(X)
         if self.soga_threshold is not None:
             F = [[FAILED_F if m.get(FAILED) else -self.soga_fitness(m)] for m in all_metrics]
