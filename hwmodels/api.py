@@ -11,6 +11,7 @@ Metric glossary (keys of `NetworkCost.total` / per-layer dicts; every level repo
     throughput           MACs per cycle (= ops / latency_cycles)
     energy               normalised energy (Fine only; None at Coarse/Mid)
     energy_by_level      {"mac", "rf", "array", "buffer", "dram"} (Fine only)
+    area                 silicon area in mm^2 of a spatial spec at every level (`hwmodels.area`; spec only)
 Level "reram" (`hwmodels.reram`, crossbar accelerators; `adc_bits=` per layer) reports the same keys, with
 energy_by_level by component {"adc", "dac", "crossbar", "shift_add", "buffer", "control", "inter_tile"}, plus:
     tiles                tiles the mapped weights occupy (benq eq. 3 or DNN+NeuroSim's per-dimension formula)
@@ -44,12 +45,28 @@ def _level_module(level: str):
 def evaluate(workload, spec, bits_w, bits_a, *, level: str = "fine", objective: str = "energy",
              **options) -> NetworkCost:
     """Cost of one genome (per-layer `bits_w`, `bits_a`) on `spec` at `level` (reram: `adc_bits=` option)."""
-    return _level_module(level).evaluate_network(workload, spec, np.asarray(bits_w), np.asarray(bits_a),
+    cost = _level_module(level).evaluate_network(workload, spec, np.asarray(bits_w), np.asarray(bits_a),
                                                  objective=objective, **options)
+    area = _area(spec)
+    if area is not None:
+        cost.total["area"] = area
+    return cost
 
 
 def evaluate_population(workload, spec, BW, BA, *, level: str = "fine", objective: str = "energy",
                         **options) -> dict:
     """Network totals for a population: BW, BA of shape (n_individuals, n_layers) -> {metric: (n,) array}."""
-    return _level_module(level).evaluate_population(workload, spec, np.atleast_2d(BW), np.atleast_2d(BA),
-                                                    objective=objective, **options)
+    out = _level_module(level).evaluate_population(workload, spec, np.atleast_2d(BW), np.atleast_2d(BA),
+                                                   objective=objective, **options)
+    area = _area(spec)
+    if area is not None:
+        out["area"] = np.full(np.atleast_2d(BW).shape[0], area)
+    return out
+
+
+def _area(spec):
+    """Area in mm^2 of a spatial `AcceleratorSpec` (`hwmodels.area`; depends on the spec only), else None."""
+    from hwmodels.area import area_mm2
+    from hwmodels.spec import AcceleratorSpec
+
+    return area_mm2(spec) if isinstance(spec, AcceleratorSpec) else None

@@ -57,3 +57,18 @@ def test_area_grows_with_every_resource(rows, cols, buf, rf, grow):
     spec = replace(load_spec("spatial-168"), pe_rows=rows, pe_cols=cols, buffer_size_bits=buf, rf_filter_words=rf)
     bigger = replace(spec, **{grow: getattr(spec, grow) * 2})
     assert area_mm2(bigger) > area_mm2(spec) > 0
+
+
+def test_area_is_a_metric_at_every_level_and_depends_on_the_spec_only():
+    import numpy as np
+
+    from hwmodels.api import evaluate, evaluate_population
+    from hwmodels.zoo import get_workload
+
+    workload = get_workload("lenet5")
+    spec = load_spec("spatial-168")
+    for bits in (4, 16):
+        BW = np.full((2, len(workload)), bits)
+        out = evaluate_population(workload, spec, BW, BW, level="coarse")
+        assert out["area"].tolist() == pytest.approx([4.6235] * 2, abs=5e-4)
+    assert evaluate(workload, spec, BW[0], BW[0], level="mid").total["area"] == pytest.approx(4.6235, abs=5e-4)
