@@ -199,8 +199,24 @@ class _Evaluator:
 
     def _quantized(self, model: nn.Module, bw: list[int], ba: list[int]) -> nn.Module:
         calibration = self._data().train_x[:CALIBRATION_IMAGES]
-        return quantize_model(model, bw, ba, weight_quantizer=self.weight_quantizer,
-                              act_quantizer=self.act_quantizer, example_input=calibration)
+        model = quantize_model(model, bw, ba, weight_quantizer=self.weight_quantizer,
+                               act_quantizer=self.act_quantizer, example_input=calibration)
+        if self.crossbar is not None:  # ReRAM hook: crossbar forward with r-bit ADCs (flowq.quant.crossbar)
+            from flowq.quant.crossbar import crossbar_model
+
+            crossbar_model(model, self.crossbar, example_input=calibration)
+        return model
+
+    # ---- ReRAM hook: every layer computed on crossbars ------------------------------------------------------
+    #: `flowq.quant.crossbar.CrossbarConfig` (bit slicing, chunk rows, per-layer ADC bits) or None (plain)
+    crossbar = None
+
+    def with_crossbar(self, config) -> "_Evaluator":
+        """This evaluator (sharing its data, float network and caches) with the crossbar-aware forward of
+        `config` (a `CrossbarConfig`, e.g. `CrossbarConfig.from_spec(reram_spec, adc_bits)`); None = plain."""
+        clone = copy.copy(self)
+        clone.crossbar = config
+        return clone
 
     def _result_cache(self) -> ResultCache | None:
         return ResultCache(self.cache_dir / "results.sqlite") if self.use_result_cache else None
@@ -232,7 +248,8 @@ class _Evaluator:
         self._key_parts = dict(kind=self.kind, model=self.model_name, dataset=self.dataset_name,
                                float_key=self._float_key(), bits_w=bw, bits_a=ba,
                                weight_quantizer=self.weight_quantizer, act_quantizer=self.act_quantizer,
-                               seed=self.seed, **self._fingerprint(), **extra)
+                               seed=self.seed, **self._fingerprint(), **extra,
+                               **({"crossbar": self.crossbar.key()} if self.crossbar is not None else {}))
         return cache_key(**self._key_parts)
 
 

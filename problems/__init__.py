@@ -4,8 +4,9 @@ from problems.base import QuantProblem, make_evaluator, problem_class
 from problems.coarse import CoarseProblem
 from problems.fine import FineProblem
 from problems.mid import MidProblem
+from problems.reram import ReRAMProblem
 
-PROBLEMS = {"coarse": CoarseProblem, "mid": MidProblem, "fine": FineProblem}
+PROBLEMS = {"coarse": CoarseProblem, "mid": MidProblem, "fine": FineProblem, "reram": ReRAMProblem}
 
-__all__ = ["QuantProblem", "CoarseProblem", "MidProblem", "FineProblem", "PROBLEMS", "make_evaluator",
-           "problem_class"]
+__all__ = ["QuantProblem", "CoarseProblem", "MidProblem", "FineProblem", "ReRAMProblem", "PROBLEMS",
+           "make_evaluator", "problem_class"]

@@ -60,8 +60,11 @@ def make_evaluator(kind: str = "finetune", model: str = "resnet20", dataset: str
 def load_hardware(hw, dataflow=None):
     """An `AcceleratorSpec` from a spec, a preset name or a YAML path (a file that is not UTF-8 text -> SpecError)."""
     from hwmodels.errors import SpecError
+    from hwmodels.reram.spec import is_reram, load_reram_spec
     from hwmodels.spec import AcceleratorSpec, load_spec
 
+    if is_reram(hw):  # ReRAM crossbar specs (hwmodels.reram): presets, `kind: reram` files, ReRAMSpec objects
+        return load_reram_spec(hw)
     if isinstance(hw, AcceleratorSpec):
         return hw.with_dataflow(dataflow) if dataflow else hw
     try:

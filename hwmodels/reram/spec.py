@@ -277,7 +277,8 @@ def _cross_field_problems(spec: ReRAMSpec, path: str) -> list:
             problems.append(f"{path}.{key}: {getattr(spec, key)} must be >= 1")
     for key in ("ou_rows", "ou_cols", "adcs_per_xbar", "max_tiles", "adc_bits"):
         if getattr(spec, key) < 0:
-            problems.append(f"{path}.{key}: {getattr(spec, key)} must be >= 0 (0 = {'default' if key != 'max_tiles' else 'unlimited'})")
+            meaning = "unlimited" if key == "max_tiles" else "default"
+            problems.append(f"{path}.{key}: {getattr(spec, key)} must be >= 0 (0 = {meaning})")
     if spec.ou_rows > spec.xbar_rows or spec.ou_cols > spec.xbar_cols:
         problems.append(f"{path}.ou_rows/ou_cols: OU {spec.ou_rows}x{spec.ou_cols} does not fit the "
                         f"{spec.xbar_rows}x{spec.xbar_cols} crossbar")
