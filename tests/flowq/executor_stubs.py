@@ -79,12 +79,12 @@ class StubEvaluator:
             raise RuntimeError(f"stub refuses {bw}")
         if self.sleep:
             time.sleep(self.sleep)
-        if self.log is not None:
-            with open(self.log, "a") as f:
-                f.write(json.dumps({"pid": os.getpid(), "bits_w": bw, "bits_a": ba}) + "\n")
         result = StubResult(stub_psi(bw, ba, self.seed), 0.0)
         if cache is not None:
-            cache.put(key, asdict(result), model="stub", kind="stub")
+            cache.put(key, asdict(result), model="stub", kind="stub", parts={"bits_w": bw, "bits_a": ba})
+        if self.log is not None:  # after the cache write: a kill between the two never logs a cached genome twice
+            with open(self.log, "a") as f:
+                f.write(json.dumps({"pid": os.getpid(), "bits_w": bw, "bits_a": ba}) + "\n")
         return result
 
 
