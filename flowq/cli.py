@@ -19,7 +19,7 @@ from pathlib import Path
 
 from hwmodels.errors import FlowQError, GenomeError
 
-LEVELS = ("coarse", "mid", "fine")
+LEVELS = ("coarse", "mid", "fine", "reram")
 
 
 # ---- argument helpers ------------------------------------------------------------------------------
@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--out", required=True, help="run folder (results.json, plots, per-generation files)")
     search.add_argument("--tie", action="store_true", help="one locus per layer with b_A = b_W (hw-flowq 6.1)")
     search.add_argument("--fixed-bits", default="16", help="first/last layer bits, or 'none' to search them")
+    search.add_argument("--adc-bits", default=None, help="--level reram: 'search' (one ADC gene per layer) or bits "
+                        "(default: the spec's lossless resolution); --fixed-bits 16 means the spec's b_max there")
     search.add_argument("--bitwidths", default=None, help="comma-separated alleles (default: the hardware's)")
     search.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pkl")
     _add_search_options(search, defaults=True)
@@ -121,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     hw.add_argument("--objective", choices=("energy", "latency", "edp"), default="energy",
                     help="what the Fine mapper minimises per layer")
     hw.add_argument("--json", action="store_true", help="print {total, layers} as JSON")
+    hw.add_argument("--adc-bits", default=None, help="ReRAM specs: ADC bits of every layer (default: lossless)")
 
     demo = sub.add_parser("demo", help="Coarse -> Mid -> Fine of ResNet-20 on digits with real fine-tuning")
     demo.add_argument("--out", default="runs/demo")
@@ -150,6 +153,9 @@ def _problem_options(args) -> dict:
         from flowq.flow import DEFAULT_SOGA_THRESHOLD
 
         options["soga_threshold"] = args.soga_threshold or DEFAULT_SOGA_THRESHOLD
+    from flowq.cli_reram import search_options
+
+    options.update(search_options(args))  # --level reram: --adc-bits (ADC genes or fixed bits)
     return options
 
 
@@ -246,6 +252,13 @@ def cmd_hw(args) -> int:
     from hwmodels.spec import load_spec
     from hwmodels.zoo import get_workload
 
+    from flowq.cli_reram import cmd_hw_reram, is_reram_hw
+
+    if is_reram_hw(args.hw):  # ReRAM crossbar level (hwmodels.reram)
+        bits = _read_genome(args.genome, len(get_workload(args.model))) if args.genome else (None, None)
+        return cmd_hw_reram(args, *bits)
+    if args.adc_bits is not None:
+        raise FlowQError("--adc-bits applies to ReRAM specs (--hw reram-neurosim, reram-bwq, reram-puma)")
     spec = load_spec(args.hw, dataflow=args.dataflow)
     workload = get_workload(args.model, batch=args.batch)
     if args.genome:
