@@ -3,9 +3,12 @@
     flowq search --model resnet20 --dataset digits --level fine --hw spatial-256 --dataflow RS --algo nsga2 \
                  --pop 25 --gen 50 --out runs/x [--seed S] [--evaluator finetune|proxy] [--epochs E]
     flowq refine runs/x --level mid [--constraint frac_ops=0.35] [--gen 10] [--out runs/x/mid]
+    flowq train runs/x [--pick hv|accuracy|compression|INDEX] [--epochs E] [--finetune]
     flowq plot runs/x
     flowq hw resnet20 --hw spatial-256 [--dataflow RS|WS|OS] [--bits 8 | --genome FILE] [--level fine] [--json]
+             [--layer NAME] [--mapping FILE]
     flowq demo --out runs/demo
+    flowq compare runs/a runs/b ... [--leader accuracy|hv|compression] [--out similarity.png]
 
 Errors on bad input (FlowQError) print their message and exit with status 2, without a traceback.
 """
@@ -13,7 +16,6 @@ Errors on bad input (FlowQError) print their message and exit with status 2, wit
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -47,19 +49,72 @@ def _fixed_bits(text: str):
                           f"layers too") from None
 
 
+def _int_at_least(minimum: int, what: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value}: {what} must be >= {minimum}")
+        return value
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text}: must be a finite number > 0")
+    return value
+
+
+def _nonneg_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text}: must be a finite number >= 0")
+    return value
+
+
+def _bitwidths(text: str) -> tuple:
+    try:
+        bits = tuple(int(b) for b in text.split(","))
+    except ValueError:
+        raise GenomeError(f"--bitwidths {text!r}: write comma-separated integers, e.g. 2,4,8,16") from None
+    if not bits or min(bits) < 1:
+        raise GenomeError(f"--bitwidths {text!r}: bitwidths are integers >= 1")
+    return bits
+
+
+_positive_int = _int_at_least(1, "this count")
+_seed = _int_at_least(0, "a seed")
+
+
 def _add_search_options(parser, *, defaults: bool):
     """Options shared by `search` and `refine` (refine leaves unset ones to the previous run)."""
     d = (lambda value: value) if defaults else (lambda value: None)
-    parser.add_argument("--algo", choices=("nsga2", "soga"), default=d("nsga2"), help="genetic algorithm")
-    parser.add_argument("--pop", type=int, default=d(25), help="population size |P| (hw-flowq: 25 or 50)")
-    parser.add_argument("--gen", type=int, default=d(50), help="generations n (hw-flowq: 50)")
-    parser.add_argument("--seed", type=int, default=d(0), help="fixes every random choice")
+    parser.add_argument("--algo", choices=("nsga2", "soga", "ddpg", "ppo", "vpg", "releq"), default=d("nsga2"),
+                        help="genetic algorithm, or an RL agent (one generation = --pop episodes)")
+    parser.add_argument("--pop", type=_int_at_least(2, "the population"), default=d(25),
+                        help="population size |P| (hw-flowq: 25 or 50)")
+    parser.add_argument("--gen", type=_positive_int, default=d(50), help="generations n (hw-flowq: 50)")
+    parser.add_argument("--seed", type=_seed, default=d(0),
+                        help="GA seed: fixes every random choice of the search (not the float network)")
     parser.add_argument("--objectives", default=None,
                         help="comma-separated metric names (default per level, e.g. accuracy,energy,latency_cycles)")
     parser.add_argument("--constraint", action="append", metavar="METRIC=LIMIT",
                         help="e.g. frac_ops=0.35: at most 35%% of the 16-bit baseline; accuracy=0.9: psi >= 0.9")
-    parser.add_argument("--soga-threshold", type=float, default=None,
+    parser.add_argument("--soga-threshold", type=_positive_float, default=None,
                         help="accuracy threshold t of hw-flowq eq. 1 for --algo soga (default 0.05)")
+    parser.add_argument("--hv-leader", choices=("paper", "rescaled"), default=None,
+                        help="HV-leader rule: hw-flowq 6.2's distance on the stored normalised objectives (paper, "
+                             "default) or after rescaling each objective to [0, 1] over the front")
+    parser.add_argument("--force", action="store_true", help="overwrite a run already in the output folder")
     parser.add_argument("--quiet", action="store_true", help="no per-generation progress lines")
     parser.add_argument("--workers", type=int, default=None,
                         help="evaluate candidates in N local worker processes (torch threads = cores // N each)")
@@ -72,7 +127,20 @@ def _add_evaluator_options(parser, *, defaults: bool):
     d = (lambda value: value) if defaults else (lambda value: None)
     parser.add_argument("--evaluator", choices=("finetune", "proxy"), default=d("finetune"),
                         help="how accuracy is measured: brief fine-tuning (hw-flowq 3.2.1) or the loss proxy")
-    parser.add_argument("--epochs", type=float, default=None, help="fine-tuning epochs per candidate")
+    parser.add_argument("--epochs", type=_nonneg_float, default=None, help="fine-tuning epochs per candidate")
+    _add_model_options(parser)
+
+
+def _add_model_options(parser):
+    """Options of the accuracy evaluator shared by search, refine and train (None: default / the run's)."""
+    parser.add_argument("--quantizer", choices=("pact", "dorefa", "wrpn", "xnor"), default=None,
+                        help="quantisation scheme: pact (DoReFa weights + PACT activations, default), dorefa, wrpn, "
+                             "xnor (1-bit layers binarised with per-filter scale)")
+    parser.add_argument("--data-dir", default=None, help="folder of the cifar10 / imagefolder dataset")
+    parser.add_argument("--device", default=None, help="evaluator device: cpu, cuda, cuda:N (default: cuda if "
+                        "available)")
+    parser.add_argument("--evaluator-seed", type=_seed, default=None,
+                        help="seed of the float network and fine-tuning (default 0; independent of --seed)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--adc-bits", default=None, help="--level reram: 'search' (one ADC gene per layer) or bits "
                         "(default: the spec's lossless resolution); --fixed-bits 16 means the spec's b_max there")
     search.add_argument("--bitwidths", default=None, help="comma-separated alleles (default: the hardware's)")
+    search.add_argument("--batch", type=_positive_int, default=1, help="batch size of the hardware workload")
     search.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pkl")
     _add_search_options(search, defaults=True)
     _add_evaluator_options(search, defaults=True)
@@ -103,8 +172,20 @@ def build_parser() -> argparse.ArgumentParser:
     refine.add_argument("--hw", default=None, help="hardware of the refined level (default: the run's)")
     refine.add_argument("--dataflow", choices=("RS", "WS", "OS"), default=None)
     refine.add_argument("--out", default=None, help="default: RUN/LEVEL")
+    refine.add_argument("--bitwidths", default=None, help="comma-separated alleles (default: the run's)")
     _add_search_options(refine, defaults=False)
     _add_evaluator_options(refine, defaults=False)
+
+    train = sub.add_parser("train", help="train a run's chosen genome (from scratch by default), report its TEST "
+                           "accuracy, write RUN/trained/ (weights, trained.json, model.onnx)")
+    train.add_argument("run", help="run folder")
+    train.add_argument("--pick", default="hv", help="hv (default), accuracy, compression or a front index")
+    train.add_argument("--epochs", type=_nonneg_float, default=None,
+                       help="training epochs (default: the base recipe's, 15)")
+    train.add_argument("--finetune", action="store_true",
+                       help="fine-tune the pretrained float network longer instead of training from scratch")
+    train.add_argument("--out", default=None, help="default: RUN/trained")
+    _add_model_options(train)
 
     plot = sub.add_parser("plot", help="(re)draw a run's Pareto, hypervolume and bitwidth plots")
     plot.add_argument("run")
@@ -124,6 +205,19 @@ def build_parser() -> argparse.ArgumentParser:
                     help="what the Fine mapper minimises per layer")
     hw.add_argument("--json", action="store_true", help="print {total, layers} as JSON")
     hw.add_argument("--adc-bits", default=None, help="ReRAM specs: ADC bits of every layer (default: lossless)")
+    hw.add_argument("--mapping", default=None, help="evaluate these mappings instead of searching: a file of "
+                    "'layer: DRAM[W,I,O] Q55 C3 - GLB[I,O] P55 M12(spatial X) - PE R11 M8' lines "
+                    "(hwmodels.fine.notation), or one mapping with --layer")
+    hw.add_argument("--layer", default=None, help="report only this layer (Fine level)")
+
+    compare = sub.add_parser("compare", help="policy similarity (benq IV-C) between runs: cosine and Manhattan "
+                             "matrices, benq Fig. 4-style heatmaps")
+    compare.add_argument("runs", nargs="+", help="run folders (results.json) of the same network")
+    compare.add_argument("--leader", choices=("accuracy", "hv", "compression"), default="accuracy",
+                         help="which front solution is a run's policy (benq: best accuracy under the constraint)")
+    compare.add_argument("--reference-bits", type=int, default=8,
+                         help="add a uniform W<b>A<b> policy row (benq Fig. 4 uses W8A8); 0 leaves it out")
+    compare.add_argument("--out", default=None, help="PNG path of the heatmaps (default: similarity.png here)")
 
     demo = sub.add_parser("demo", help="Coarse -> Mid -> Fine of ResNet-20 on digits with real fine-tuning")
     demo.add_argument("--out", default="runs/demo")
@@ -144,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ---- commands ------------------------------------------------------------------------------------------
 def _problem_options(args) -> dict:
+    """Per-problem options from the command line (objectives, constraints, SOGA threshold)."""
     options = {}
     if getattr(args, "objectives", None):
         options["objectives"] = tuple(name.strip() for name in args.objectives.split(",") if name.strip())
@@ -152,49 +247,84 @@ def _problem_options(args) -> dict:
     if getattr(args, "algo", None) == "soga":
         from flowq.flow import DEFAULT_SOGA_THRESHOLD
 
-        options["soga_threshold"] = args.soga_threshold or DEFAULT_SOGA_THRESHOLD
+        options["soga_threshold"] = DEFAULT_SOGA_THRESHOLD if args.soga_threshold is None else args.soga_threshold
     from flowq.cli_reram import search_options
 
     options.update(search_options(args))  # --level reram: --adc-bits (ADC genes or fixed bits)
     return options
 
 
-def cmd_search(args) -> int:
+def _evaluator_options(args) -> dict:
+    """Evaluator constructor options given on the command line (only those set)."""
+    options = {}
+    for name, key in (("quantizer", "quantizer"), ("data_dir", "data_root"), ("device", "device")):
+        if getattr(args, name, None) is not None:
+            options[key] = getattr(args, name)
+    return options
+
+
+def build_flow(args, run=None):
+    """The `Flow` of a command: from the arguments (search), or from the run folder `run` with the arguments that
+    were given overriding its recorded settings (refine, train). Extend HERE for new problem/evaluator options."""
     from flowq.flow import Flow
 
-    problem_kwargs = {"tie": args.tie, "fixed_bits": _fixed_bits(args.fixed_bits)}
+    common = dict(verbose=not getattr(args, "quiet", False), evaluator_kwargs=_evaluator_options(args))
+    if getattr(args, "hv_leader", None) is not None:
+        common["hv_rule"] = args.hv_leader
+    if run is not None:
+        overrides = {}
+        if getattr(args, "bitwidths", None):
+            overrides["bitwidths"] = _bitwidths(args.bitwidths)
+        if getattr(args, "evaluator_seed", None) is not None:
+            overrides["evaluator_seed"] = args.evaluator_seed
+        return Flow.from_run(run, evaluator=getattr(args, "evaluator", None), hw=getattr(args, "hw", None),
+                             dataflow=getattr(args, "dataflow", None), epochs=getattr(args, "epochs", None),
+                             seed=getattr(args, "seed", None), **common, **overrides)
+    problem_kwargs = {"tie": args.tie, "fixed_bits": _fixed_bits(args.fixed_bits), "batch": args.batch}
     if args.bitwidths:
-        problem_kwargs["bitwidths"] = tuple(int(b) for b in args.bitwidths.split(","))
-    flow = Flow(args.model, args.dataset, args.evaluator, hw=args.hw, dataflow=args.dataflow, epochs=args.epochs,
-                seed=args.seed, verbose=not args.quiet, **problem_kwargs)
+        problem_kwargs["bitwidths"] = _bitwidths(args.bitwidths)
+    return Flow(args.model, args.dataset, args.evaluator, hw=args.hw, dataflow=args.dataflow, epochs=args.epochs,
+                seed=args.seed, evaluator_seed=args.evaluator_seed or 0, **common, **problem_kwargs)
+
+
+def cmd_search(args) -> int:
+    flow = build_flow(args)
     problem = flow.problem(args.level, **_problem_options(args))
-    result = flow.search(problem, args.algo, args.gen, pop_size=args.pop, out=args.out, resume=args.resume)
+    result = flow.search(problem, args.algo, args.gen, pop_size=args.pop, out=args.out, resume=args.resume,
+                         force=args.force)
     _report(result)
     return 0
 
 
 def cmd_refine(args) -> int:
-    from flowq.flow import Flow, SearchResult
+    from flowq.flow import SearchResult
 
     previous = SearchResult.load(args.run)
-    config = previous.data["config"]
-    meta = previous.data.get("evaluator", {})
-    evaluator = args.evaluator or meta.get("kind", "finetune")
-    epochs = args.epochs if args.epochs is not None else meta.get("epochs")
-    seed = args.seed if args.seed is not None else previous.data.get("seed", 0)
-    flow = Flow(config["model"], config["dataset"], evaluator, hw=args.hw or config["hw"],
-                dataflow=args.dataflow or (None if args.hw else config["dataflow"]), epochs=epochs, seed=seed,
-                verbose=not args.quiet, tie=config["tie"], fixed_bits=config["fixed_bits"], batch=config["batch"])
-    if evaluator == meta.get("kind") and epochs == meta.get("epochs"):
-        flow.preload_accuracy(previous.out)
+    flow = build_flow(args, run=previous.out)
+    flow.preload_accuracy(previous.out)  # only when the same evaluator measured the same float network
     options = _problem_options(args)
-    constraints = options.pop("constraints", None)
     out = Path(args.out) if args.out else previous.out / args.level
-    problem = flow.problem(args.level, constraints=dict(previous.data.get("constraints", {}), **(constraints or {})),
-                           **options)
-    result = flow.refine(previous, problem, algorithm=args.algo or "nsga2", n_gen=args.gen or 50,
-                         pop_size=args.pop or 25, out=out)
+    problem = flow.problem(args.level, constraints=dict(previous.data.get("constraints", {}),
+                                                        **options.pop("constraints", {})), **options)
+    result = flow.refine(previous, problem, algorithm=args.algo or previous.data.get("algorithm", "nsga2"),
+                         n_gen=args.gen if args.gen is not None else previous.data.get("n_gen", 50),
+                         pop_size=args.pop if args.pop is not None else previous.data.get("pop_size", 25), out=out,
+                         force=args.force)
     _report(result)
+    return 0
+
+
+def cmd_train(args) -> int:
+    from flowq.train import train_run
+
+    summary = train_run(args.run, pick=args.pick, epochs=args.epochs, from_scratch=not args.finetune,
+                        out=args.out, evaluator_kwargs=_evaluator_options(args),
+                        evaluator_seed=args.evaluator_seed, verbose=True)
+    if summary.get("failed"):
+        print(f"training failed: {summary['reason']}", file=sys.stderr)
+        return 1
+    print(f"test accuracy {100 * summary['test_accuracy']:.2f}% (search psi on the validation split "
+          f"{_fmt(summary.get('search_accuracy'))}); wrote {summary['folder']}")
     return 0
 
 
@@ -207,26 +337,9 @@ def cmd_plot(args) -> int:
 
 
 def _read_genome(path, n_layers: int):
-    try:
-        data = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise GenomeError(f"--genome {path}: no such file") from None
-    except json.JSONDecodeError as error:
-        raise GenomeError(f"--genome {path}: not valid JSON ({error})") from None
-    if isinstance(data, dict) and "front" in data and "bits_w" not in data:
-        index = data.get("hv_leader")
-        if index is None:
-            raise GenomeError(f"--genome {path}: this results.json has an empty front; pick one genome file")
-        data = data["front"][index]
-    if not isinstance(data, dict) or "bits_w" not in data:
-        raise GenomeError(f"--genome {path}: expected a JSON object with 'bits_w' (and 'bits_a') lists of "
-                          f"{n_layers} bitwidths, e.g. an entry of a results.json 'front'")
-    bits_w = [int(b) for b in data["bits_w"]]
-    bits_a = [int(b) for b in data.get("bits_a", bits_w)]
-    if len(bits_w) != n_layers or len(bits_a) != n_layers:
-        raise GenomeError(f"--genome {path}: {len(bits_w)} bits_w / {len(bits_a)} bits_a entries, but the workload "
-                          f"has {n_layers} layers")
-    return bits_w, bits_a
+    from flowq.runs import read_genome
+
+    return read_genome(path, n_layers)
 
 
 def _fmt(value) -> str:
@@ -237,11 +350,16 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def _mapping_text(mapping) -> str:
+def _mapping_text(mapping, layer=None) -> str:
+    """A Fine row's mapping in the loop-nest notation of `hwmodels.fine.notation`."""
     if mapping is None:
         return "-"
     if isinstance(mapping, dict):
-        return "; ".join(f"{k}={v}" for k, v in mapping.items())
+        from hwmodels.fine.notation import format_mapping, from_description
+        try:
+            return format_mapping(from_description(mapping), layer)
+        except (KeyError, ValueError, IndexError, FlowQError):  # a mapping dict of another shape
+            return "; ".join(f"{k}={v}" for k, v in mapping.items())
     return str(mapping)
 
 
@@ -249,8 +367,8 @@ def cmd_hw(args) -> int:
     import numpy as np
 
     from hwmodels.api import evaluate
-    from hwmodels.spec import load_spec
     from hwmodels.zoo import get_workload
+    from problems.base import load_hardware
 
     from flowq.cli_reram import cmd_hw_reram, is_reram_hw
 
@@ -259,16 +377,26 @@ def cmd_hw(args) -> int:
         return cmd_hw_reram(args, *bits)
     if args.adc_bits is not None:
         raise FlowQError("--adc-bits applies to ReRAM specs (--hw reram-neurosim, reram-bwq, reram-puma)")
-    spec = load_spec(args.hw, dataflow=args.dataflow)
+    spec = load_hardware(args.hw, args.dataflow)
     workload = get_workload(args.model, batch=args.batch)
     if args.genome:
         bits_w, bits_a = _read_genome(args.genome, len(workload))
     else:
         bits = args.bits if args.bits is not None else spec.b_max
         bits_w = bits_a = [bits] * len(workload)
-    cost = evaluate(workload, spec, np.asarray(bits_w), np.asarray(bits_a), level=args.level,
-                    objective=args.objective)
+    if args.mapping or args.layer:
+        from hwmodels.fine.notation import evaluate_for_cli
+
+        cost = evaluate_for_cli(workload, spec, bits_w, bits_a, mapping_file=args.mapping, layer=args.layer,
+                                level=args.level, objective=args.objective)
+    else:
+        cost = evaluate(workload, spec, np.asarray(bits_w), np.asarray(bits_a), level=args.level,
+                        objective=args.objective)
     report = cost.to_json()
+    layer_of = {layer.name: layer for layer in workload}
+    if args.level == "fine":
+        for row in report["layers"]:
+            row.setdefault("mapping_text", _mapping_text(row.get("mapping"), layer_of.get(row.get("name"))))
     if args.json:
         from flowq.callbacks import dumps
 
@@ -295,7 +423,31 @@ def cmd_hw(args) -> int:
     if args.level == "fine":
         print("\nmappings:")
         for layer in report["layers"]:
-            print(f"  {layer.get('name')}: {_mapping_text(layer.get('mapping'))}")
+            print(f"  {layer.get('name')}: {layer.get('mapping_text') or _mapping_text(layer.get('mapping'))}")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from flowq.agents.similarity import format_matrix, plot_similarity, policy_vector, result_policy, \
+        similarity_matrices
+    from flowq.flow import SearchResult
+
+    names, policies = [], []
+    for run in args.runs:
+        result = SearchResult.load(run)
+        names.append(f"{result.data.get('algorithm', '?')}:{Path(run).name}")
+        policies.append(result_policy(result.data, args.leader))
+        n_layers = len(result.data["config"]["layer_names"])
+    if len({len(p) for p in policies}) > 1:
+        raise GenomeError("the runs search networks of different depths; compare runs of one network")
+    if args.reference_bits:
+        names.append(f"W{args.reference_bits}A{args.reference_bits}")
+        policies.append(policy_vector([args.reference_bits] * n_layers))
+    cos, man = similarity_matrices(policies)
+    print("cosine similarity\n" + format_matrix(names, cos) + "\n")
+    print("Manhattan distance [bits]\n" + format_matrix(names, man, "{:.0f}"))
+    path = plot_similarity(names, cos, man, args.out or "similarity.png")
+    print(f"wrote {path}")
     return 0
 
 
@@ -354,8 +506,9 @@ def _resume_command(argv) -> str:
     return "flowq " + shlex.join(str(w) for w in words)
 
 
-COMMANDS = {"search": cmd_search, "refine": cmd_refine, "plot": cmd_plot, "hw": cmd_hw, "demo": cmd_demo,
-            "cache": cmd_cache}
+COMMANDS = {"search": cmd_search, "refine": cmd_refine, "train": cmd_train, "plot": cmd_plot, "hw": cmd_hw,
+            "demo": cmd_demo,
+            "compare": cmd_compare, "cache": cmd_cache}
 
 
 def main(argv=None) -> int:

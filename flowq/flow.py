@@ -67,6 +67,19 @@ def _soga(pop_size, *, sampling=None, crossover_prob=1.0, mutation_prob=0.4, **k
 #: Algorithm registry: name -> factory(pop_size, *, sampling=None, crossover_prob, mutation_prob, **kwargs) ->
 #: pymoo Algorithm. Adding an algorithm (e.g. an RL agent) is one entry here and one `--algo` choice.
 ALGORITHMS = {"nsga2": _nsga2, "soga": _soga}
+
+
+def _rl_agent(name: str):
+    def factory(pop_size, *, sampling=None, crossover_prob=1.0, mutation_prob=0.4, **kwargs):
+        from flowq.agents import AGENTS  # torch is imported only when an agent is asked for
+
+        return AGENTS[name](pop_size, **kwargs)  # one iteration = pop_size episodes; sampling seeds are not used
+
+    factory.__doc__ = f"The {name} RL agent of `flowq.agents` (pop_size episodes per iteration)."
+    return factory
+
+
+ALGORITHMS.update({name: _rl_agent(name) for name in ("ddpg", "ppo", "vpg", "releq")})
 #: Algorithms that need the single-objective hw-flowq eq. 1 problem (`soga_threshold`).
 SINGLE_OBJECTIVE = {"soga"}
 
@@ -202,9 +215,12 @@ class Flow:
         config, recorded = data["config"], dict(data.get("evaluator") or {})
         options = dict(recorded.get("options") or {})
         options.update(evaluator_kwargs or {})
-        kind = evaluator or recorded.get("kind") or "finetune"
-        if epochs is None and kind == recorded.get("kind"):
+        recorded_kind = {"lossproxy": "proxy"}.get(recorded.get("kind"), recorded.get("kind"))  # class kind -> name
+        kind = evaluator or recorded_kind or "finetune"
+        if epochs is None and kind == recorded_kind:
             epochs = recorded.get("epochs")
+        if kind != recorded_kind:
+            options.pop("batch_size", None)  # the proxy's own option
         problem_kwargs = {k: config[k] for k in ("tie", "fixed_bits", "batch", "bitwidths") if k in config}
         level = config.get("level")
         if level in PROBLEMS and tuple(config.get("objectives") or ()) != PROBLEMS[level].default_objectives:

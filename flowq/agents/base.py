@@ -1,0 +1,178 @@
+"""`RLAgent`: an RL agent as a pymoo `Algorithm` (one iteration = `pop_size` episodes = one evaluated Population).
+
+    res = minimize(problem, PPO(pop_size=8), ("n_eval", 400), seed=1, callback=SearchMonitor())
+
+`_infill` rolls out `pop_size` episodes of the quantisation MDP (`flowq.agents.env.QuantMDP`) into a Population of
+genomes (HAQ's resource wall applied when asked), pymoo's Evaluator scores them on the problem (hardware metrics,
+accuracy cache and constraints shared with the GA), `_advance` turns the evaluated individuals into rewards
+(`flowq.agents.rewards`) and updates the networks, and `opt` is the non-dominated archive of everything evaluated,
+so fronts and hypervolumes compare with NSGA-II's on equal evaluation budgets. Every random draw comes from the
+algorithm's numpy `random_state` (network initialisation included), so a seed fixes the run and a pickled agent
+(networks, optimisers, replay buffer, Generator) resumes exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from pymoo.core.algorithm import Algorithm
+from pymoo.core.population import Population
+from pymoo.util.optimum import filter_optimum
+
+from flowq.agents.env import QuantMDP
+from flowq.agents.rewards import ResourceWall, RewardModel, reward_function
+from hwmodels.errors import GenomeError
+
+
+def gae(final_reward, values, gamma: float, lam: float) -> tuple[np.ndarray, np.ndarray]:
+    """Generalised advantage estimation for episodes whose only reward is the last step's.
+
+    Args:
+        final_reward: (B,) reward of each episode, paid at its last step.
+        values: (B, T) value estimates V(s_t); V after the last step is 0 (terminal).
+        gamma, lam: discount and GAE parameter.
+
+    Returns:
+        (advantages (B, T), rewards-to-go (B, T)).
+    """
+    values = np.asarray(values, dtype=float)
+    B, T = values.shape
+    rewards = np.zeros((B, T))
+    rewards[:, -1] = final_reward
+    next_values = np.concatenate([values[:, 1:], np.zeros((B, 1))], axis=1)
+    delta = rewards + gamma * next_values - values
+    adv, ret = np.zeros((B, T)), np.zeros((B, T))
+    running_adv, running_ret = np.zeros(B), np.zeros(B)
+    for t in range(T - 1, -1, -1):
+        running_adv = delta[:, t] + gamma * lam * running_adv
+        running_ret = rewards[:, t] + gamma * running_ret
+        adv[:, t], ret[:, t] = running_adv, running_ret
+    return adv, ret
+
+
+def sample_categorical(probs, rng: np.random.Generator) -> np.ndarray:
+    """One index per row of probs (B, K), drawn with `rng` (inverse CDF)."""
+    cdf = np.cumsum(np.asarray(probs, dtype=np.float64), axis=1)
+    u = rng.random(len(cdf))[:, None] * cdf[:, -1:]
+    return np.minimum((cdf <= u).sum(axis=1), cdf.shape[1] - 1).astype(np.int64)
+
+
+class RLAgent(Algorithm):
+    """Base of the RL agents (subclasses build networks, act and learn).
+
+    Args:
+        pop_size: episodes per iteration (FlowQ's `--pop`), so budgets compare with the GA in evaluations.
+        reward: key of `flowq.agents.rewards.REWARDS` (default per agent, from its paper).
+        reward_kwargs: the reward's parameters (e.g. {"th": 0.8}); defaults are the papers'.
+        cost: hardware metric of the reward's cost (default: the problem's first hardware objective).
+        wall: HAQ's resource wall budget (cost relative to W8A8); default 0.8 for reward "haq", else off;
+            False turns it off.
+        dynamic: add ReLeQ's dynamic state features (default per agent).
+        reference_bits: bitwidth of the "W8A8" reference network of cost ratios.
+        **kwargs: pymoo `Algorithm` options (termination, seed, callback, ...).
+    """
+
+    default_reward = "benq"
+    default_dynamic = False
+
+    def __init__(self, pop_size: int = 8, *, reward: str | None = None, reward_kwargs: dict | None = None,
+                 cost: str | None = None, wall=None, dynamic: bool | None = None, reference_bits: int = 8, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(pop_size, bool) or not isinstance(pop_size, (int, np.integer)) or pop_size < 1:
+            raise GenomeError(f"pop_size={pop_size!r}: an agent needs at least one episode per iteration")
+        self.pop_size = int(pop_size)
+        self.reward = reward or self.default_reward
+        reward_function(self.reward)  # fail early on an unknown name
+        self.reward_kwargs = dict(reward_kwargs or {})
+        self.cost = cost
+        if wall is None:
+            wall = 0.8 if self.reward == "haq" else False
+        self.wall_budget = None if wall is False else float(wall)
+        self.dynamic = self.default_dynamic if dynamic is None else bool(dynamic)
+        self.reference_bits = int(reference_bits)
+        self.mdp = self.reward_model = self.wall = None
+        self.curve: list = []  # per iteration: {"n_eval", "mean", "best", "best_so_far"} of the rewards
+        self.n_episodes = 0
+        self.accuracy_state = 1.0
+        self._pending = None
+
+    # ---- pymoo hooks -------------------------------------------------------------------------------------
+    def _setup(self, problem, **kwargs):
+        if not hasattr(problem, "genome") or not hasattr(problem, "records"):
+            raise GenomeError(f"{type(self).__name__} searches a FlowQ QuantProblem (problems.*), got "
+                              f"{type(problem).__name__}")
+        self.mdp = QuantMDP(problem, dynamic=self.dynamic)
+        self.reward_model = RewardModel(problem, self.reward, self.reward_kwargs, cost=self.cost,
+                                        reference_bits=self.reference_bits)
+        if self.wall_budget is not None:
+            self.wall = ResourceWall(problem, self.reward_model.cost, self.wall_budget, self.reference_bits)
+        self._build(self.mdp.n_features, self.mdp.n_actions)
+
+    def _initialize_infill(self):
+        return self._infill()
+
+    def _initialize_advance(self, infills=None, **kwargs):
+        self._advance(infills=infills, **kwargs)
+
+    def _infill(self):
+        B, T, mdp = self.pop_size, self.mdp.n_steps, self.mdp
+        A = np.zeros((B, T), dtype=np.int64)
+        S = np.zeros((B, T, mdp.n_features), dtype=np.float32)
+        raw = np.zeros((B, T), dtype=np.float64)
+        memory, extras = None, []
+        for t in range(T):
+            S[:, t] = mdp.observe(t, A[:, :t], self.accuracy_state)
+            with torch.no_grad():
+                alleles, actions, memory, extra = self._act(S[:, t], t, memory)
+            A[:, t], raw[:, t] = alleles, actions
+            extras.append(extra)
+        X = self.wall(A) if self.wall is not None else A
+        self._pending = {"S": S, "A": A, "raw": raw, "extra": extras}
+        self.n_episodes += B
+        return Population.new("X", X)
+
+    def _advance(self, infills=None, **kwargs):
+        rewards = self.reward_model(infills)
+        self._learn(self._pending, rewards)
+        self._pending = None
+        outcomes = self.reward_model.outcomes(infills)
+        relative = [o.accuracy / o.float_accuracy for o in outcomes if o.float_accuracy > 0 and o.accuracy == o.accuracy]
+        if relative:
+            self.accuracy_state = float(np.mean(relative))
+        best_so_far = max([float(rewards.max())] + [c["best_so_far"] for c in self.curve[-1:]])
+        self.curve.append({"n_eval": int(self.evaluator.n_eval), "mean": float(rewards.mean()),
+                           "best": float(rewards.max()), "best_so_far": best_so_far})
+        self.pop = infills
+
+    def _set_optimum(self):
+        merged = self.pop if self.opt is None else Population.merge(self.opt, self.pop)
+        X = np.asarray(merged.get("X"))
+        _, first = np.unique(X, axis=0, return_index=True)
+        self.opt = filter_optimum(merged[np.sort(first)], least_infeasible=True)
+
+    # ---- subclass hooks ------------------------------------------------------------------------------------
+    def _build(self, n_features: int, n_actions: int) -> None:
+        """Create networks and optimisers (initialised from `self.random_state`)."""
+        raise NotImplementedError
+
+    def _act(self, S, t: int, memory, greedy: bool = False):
+        """Actions for the states S (B, d) of step t -> (alleles (B,), raw actions (B,), memory, extra); `greedy`
+        picks the most likely (or deterministic) action without exploration."""
+        raise NotImplementedError
+
+    def _learn(self, batch: dict, rewards: np.ndarray) -> None:
+        """Update from a batch of episodes: S (B, T, d), A (B, T), raw (B, T), extra, and rewards (B,)."""
+        raise NotImplementedError
+
+    # ---- inspection ---------------------------------------------------------------------------------------
+    def greedy_policy(self) -> np.ndarray:
+        """The genome the current policy picks without exploration (most likely / deterministic action per step),
+        shape (n_var,), before any resource wall. Draws no random number."""
+        A = np.zeros((1, self.mdp.n_steps), dtype=np.int64)
+        memory = None
+        for t in range(self.mdp.n_steps):
+            S = self.mdp.observe(t, A[:, :t], self.accuracy_state)
+            with torch.no_grad():
+                alleles, _, memory, _ = self._act(S, t, memory, greedy=True)
+            A[:, t] = alleles
+        return A[0]
