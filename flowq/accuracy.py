@@ -24,14 +24,17 @@ from torch import nn
 
 from flowq.cache import ResultCache, cache_key, default_cache_dir, digest_bytes
 from flowq.data import ImageData, load_dataset
-from flowq.errors import GenomeError
+from flowq.errors import EvaluatorError, FlowQError, GenomeError
 from flowq.models import build_model, workload_of
 from flowq.models.training import Diverged, TrainConfig, evaluate, steps_per_epoch, train
 from flowq.quant import quantize_model
-from flowq.quant.quantizers import check_bits
+from flowq.quant.quantizers import ACTIVATION_QUANTIZERS, WEIGHT_QUANTIZERS, check_bits, quantizer_scheme
 
 #: Images used to calibrate PACT clipping levels and re-estimate BatchNorm statistics after quantisation.
 CALIBRATION_IMAGES = 256
+#: Evaluations of a genome that failed (NaN loss, exception) before its failure is returned from the result cache:
+#: a failure is retried once on the next request instead of being cached as truth after the first try.
+MAX_ATTEMPTS = 2
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,19 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def _device(device) -> torch.device:
+    """A torch.device from None (default), a name or a device; EvaluatorError when unknown or unavailable."""
+    if device is None:
+        return default_device()
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise EvaluatorError(f"device={device!r}: {error}; use cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise EvaluatorError(f"device={device}: CUDA is not available on this machine; use --device cpu")
+    return device
+
+
 @dataclass
 class _State:
     """Heavy, unpicklable-by-design state built on first use (data on the device, float network)."""
@@ -81,7 +97,12 @@ class _Evaluator:
         image_size: digits / imagefolder image side in pixels (None: 32 / 224).
         train_config: base-model SGD hyperparameters (`TrainConfig()`: 15 epochs, lr 0.1, batch 128, cosine).
         weight_quantizer, act_quantizer: names in `flowq.quant.WEIGHT_QUANTIZERS` / `ACTIVATION_QUANTIZERS`.
+        quantizer: a scheme of `flowq.quant.QUANTIZER_SCHEMES` ("pact", "dorefa", "wrpn", "xnor") setting both
+            (overrides weight_quantizer / act_quantizer).
         use_result_cache: look evaluated genomes up in / store them to `cache_dir/results.sqlite`.
+
+    Raises:
+        EvaluatorError: unknown quantiser or device. WorkloadError: unknown model.
     """
 
     kind = "base"
@@ -89,11 +110,21 @@ class _Evaluator:
     def __init__(self, model: str = "resnet20", dataset: str = "digits", *, seed: int = 0, device=None,
                  cache_dir: str | os.PathLike | None = None, data_root: str | os.PathLike | None = None,
                  image_size: int | None = None, train_config: TrainConfig | None = None,
-                 weight_quantizer: str = "dorefa", act_quantizer: str = "pact", use_result_cache: bool = True):
+                 weight_quantizer: str = "dorefa", act_quantizer: str = "pact", quantizer: str | None = None,
+                 use_result_cache: bool = True):
         self.model_name = str(model).lower()
         self.dataset_name = str(dataset).lower()
         self.seed = int(seed)
-        self.device = torch.device(device) if device is not None else default_device()
+        self.device = _device(device)
+        if quantizer is not None:
+            try:
+                weight_quantizer, act_quantizer = quantizer_scheme(quantizer)
+            except GenomeError as error:
+                raise EvaluatorError(str(error)) from None
+        if weight_quantizer not in WEIGHT_QUANTIZERS or act_quantizer not in ACTIVATION_QUANTIZERS:
+            raise EvaluatorError(f"quantisers {weight_quantizer!r} / {act_quantizer!r}; allowed weights: "
+                                 f"{', '.join(WEIGHT_QUANTIZERS)}; activations: {', '.join(ACTIVATION_QUANTIZERS)}")
+        self.quantizer = quantizer
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
         self.data_root = data_root
         self.image_size = image_size
@@ -222,14 +253,50 @@ class _Evaluator:
         return ResultCache(self.cache_dir / "results.sqlite") if self.use_result_cache else None
 
     def _cached(self, key: str, compute) -> AccuracyResult:
+        """The cached result of `key`, else `compute()` stored under it. A failed result is stored with its attempt
+        count and computed again on the next request until `MAX_ATTEMPTS` attempts have failed."""
         cache = self._result_cache()
         hit = cache.get(key) if cache is not None else None
+        attempts = 0
         if hit is not None:
-            return AccuracyResult(**hit)
+            hit = dict(hit)
+            attempts = int(hit.pop("attempts", 1))
+            cached = AccuracyResult(**{k: v for k, v in hit.items() if k in _RESULT_FIELDS})
+            if not cached.failed or attempts >= MAX_ATTEMPTS:
+                return cached
         result = compute()
         if cache is not None:
-            cache.put(key, asdict(result), model=self.model_name, kind=self.kind, parts=self._key_parts)
+            value = asdict(result)
+            if result.failed:
+                value["attempts"] = attempts + 1
+            cache.put(key, value, model=self.model_name, kind=self.kind, parts=self._key_parts)
         return result
+
+    def identity(self) -> dict:
+        """What determines this evaluator's psi, as plain JSON: kind, model, dataset, the float network (its
+        training key, own seed and weight hash), quantisers, data folder and the kind's own settings. Two runs
+        whose identities are equal measured psi the same way (`flowq.runs.accuracy_records` relies on it)."""
+        fingerprint = self._fingerprint()
+        return {"kind": self.kind, "model": self.model_name, "dataset": self.dataset_name, "seed": self.seed,
+                "float_key": self._float_key(), "float_weights_sha256": fingerprint.get("float_weights"),
+                "weight_quantizer": self.weight_quantizer, "act_quantizer": self.act_quantizer,
+                "data_root": None if self.data_root is None else str(self.data_root), "image_size": self.image_size,
+                **self._identity_extra(), "options": self._options()}
+
+    def _identity_extra(self) -> dict:
+        return {}
+
+    def _options(self) -> dict:
+        """Constructor options that rebuild this evaluator (`flowq.flow.Flow.from_run`)."""
+        options = {"weight_quantizer": self.weight_quantizer, "act_quantizer": self.act_quantizer,
+                   "device": str(self.device)}
+        if self.quantizer is not None:
+            options["quantizer"] = self.quantizer
+        if self.data_root is not None:
+            options["data_root"] = str(self.data_root)
+        if self.image_size is not None:
+            options["image_size"] = self.image_size
+        return options
 
     def _fingerprint(self) -> dict:
         """What identifies the float network and the data beyond their names (memoised per process): a hash of
@@ -272,6 +339,9 @@ def reestimate_batchnorm(model: nn.Module, x: torch.Tensor, batch_size: int = 25
         bn.momentum = momentum
 
 
+_RESULT_FIELDS = frozenset(AccuracyResult.__dataclass_fields__)
+
+
 def _failed(reason: str, start: float) -> AccuracyResult:
     return AccuracyResult(psi=0.0, loss=math.inf, failed=True, reason=reason, seconds=time.perf_counter() - start)
 
@@ -296,9 +366,9 @@ class FineTuneEvaluator(_Evaluator):
                  steps: int | None = None, seed: int = 0, device=None, cache_dir=None, **kwargs):
         super().__init__(model, dataset, seed=seed, device=device, cache_dir=cache_dir, **kwargs)
         if steps is not None and (isinstance(steps, bool) or int(steps) != steps or steps < 0):
-            raise GenomeError(f"steps={steps!r}; allowed: an integer >= 0 (or None to use epochs)")
-        if not epochs >= 0:
-            raise GenomeError(f"epochs={epochs!r}; allowed: a number >= 0")
+            raise EvaluatorError(f"steps={steps!r}; allowed: an integer >= 0 (or None to use epochs)")
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, float)) or not epochs >= 0:
+            raise EvaluatorError(f"epochs={epochs!r}; allowed: a number >= 0")
         self.epochs, self.steps = float(epochs), None if steps is None else int(steps)
 
     @property
@@ -334,10 +404,14 @@ class FineTuneEvaluator(_Evaluator):
                 train(model, data.train_x, data.train_y, steps=steps, lr=cfg.lr * cfg.finetune_lr_scale, config=cfg,
                       generator=torch.Generator().manual_seed(self.seed), padding=data.padding, flip=data.flip)
             except Diverged as exc:
-                return _failed(f"{exc} while fine-tuning (PACT at <= 4 bits can diverge); counted as psi = 0", start)
+                return _failed(f"{exc} while fine-tuning (PACT at <= 4 bits can diverge)", start)
+            except (RuntimeError, ValueError, ArithmeticError) as exc:  # e.g. out of memory, a NaN-checking op
+                if isinstance(exc, FlowQError):
+                    raise
+                return _failed(f"{type(exc).__name__} while fine-tuning: {exc}", start)
         psi, loss = evaluate(model, data.val_x, data.val_y)
         if not math.isfinite(loss):
-            return _failed("validation loss is not finite after fine-tuning; counted as psi = 0", start)
+            return _failed("validation loss is not finite after fine-tuning", start)
         return AccuracyResult(psi=psi, loss=loss, seconds=time.perf_counter() - start)
 
     def train_from_scratch(self, bits_w: Sequence[int], bits_a: Sequence[int], *,
@@ -348,28 +422,49 @@ class FineTuneEvaluator(_Evaluator):
         (default `train_config.epochs`), quantisation-aware from the first step. psi and loss are on the test split.
         """
         bw, ba = self._genome(bits_w, bits_a)
-        cfg = self.train_config
-        epochs = cfg.epochs if epochs is None else int(epochs)
+        epochs = self.train_config.epochs if epochs is None else _check_epochs(epochs)
         key = self._key(bw, ba, scratch_epochs=epochs)
+        return self._cached(key, lambda: self.train_final(bw, ba, epochs=epochs)[0])
 
-        def run() -> AccuracyResult:
-            start = time.perf_counter()
-            data = self._data()
-            torch.manual_seed(self.seed)
-            model = self._quantized(self._new_model(), bw, ba)
+    def train_final(self, bits_w: Sequence[int], bits_a: Sequence[int], *, epochs: float | None = None,
+                    from_scratch: bool = True) -> tuple[AccuracyResult, nn.Module | None]:
+        """Train a chosen genome's quantised network and measure it on the TEST split (not cached).
+
+        Args:
+            bits_w, bits_a: per-layer bitwidths, length `n_layers`.
+            epochs: training epochs (default `train_config.epochs`); fractions allowed.
+            from_scratch: True trains from random initialisation with the base-model recipe (hw-flowq 6: "we train
+                it from scratch"); False fine-tunes the pretrained float network longer (lr * finetune_lr_scale).
+
+        Returns:
+            (result with psi/loss on the test split, the trained quantised model, or None when training failed).
+        """
+        bw, ba = self._genome(bits_w, bits_a)
+        cfg = self.train_config
+        epochs = cfg.epochs if epochs is None else _check_epochs(epochs)
+        start = time.perf_counter()
+        data = self._data()
+        torch.manual_seed(self.seed)
+        if from_scratch:
+            model, lr = self._quantized(self._new_model(), bw, ba), cfg.lr
+        else:
+            model, lr = self._quantized(copy.deepcopy(self._float()), bw, ba), cfg.lr * cfg.finetune_lr_scale
+            reestimate_batchnorm(model, data.train_x[:CALIBRATION_IMAGES])
+        steps = int(round(epochs * steps_per_epoch(len(data.train_y), cfg.batch_size)))
+        what = "training from scratch" if from_scratch else "fine-tuning"
+        if steps > 0:
             try:
-                train(model, data.train_x, data.train_y, steps=epochs * steps_per_epoch(len(data.train_y),
-                                                                                          cfg.batch_size),
-                      lr=cfg.lr, config=cfg, generator=torch.Generator().manual_seed(self.seed),
-                      padding=data.padding, flip=data.flip)
+                train(model, data.train_x, data.train_y, steps=steps, lr=lr, config=cfg,
+                      generator=torch.Generator().manual_seed(self.seed), padding=data.padding, flip=data.flip)
             except Diverged as exc:
-                return _failed(f"{exc} while training from scratch", start)
-            psi, loss = evaluate(model, data.test_x, data.test_y)
-            if not math.isfinite(loss):
-                return _failed("test loss is not finite after training from scratch", start)
-            return AccuracyResult(psi=psi, loss=loss, seconds=time.perf_counter() - start)
+                return _failed(f"{exc} while {what}", start), None
+        psi, loss = evaluate(model, data.test_x, data.test_y)
+        if not math.isfinite(loss):
+            return _failed(f"test loss is not finite after {what}", start), None
+        return AccuracyResult(psi=psi, loss=loss, seconds=time.perf_counter() - start), model
 
-        return self._cached(key, run)
+    def _identity_extra(self) -> dict:
+        return {"epochs": self.epochs, "steps": self.steps, "lr_scale": self.train_config.finetune_lr_scale}
 
 
 class LossProxyEvaluator(_Evaluator):
@@ -388,7 +483,7 @@ class LossProxyEvaluator(_Evaluator):
         kwargs.setdefault("use_result_cache", False)  # cheaper to recompute than to look up
         super().__init__(model, dataset, seed=seed, device=device, cache_dir=cache_dir, **kwargs)
         if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
-            raise GenomeError(f"batch_size={batch_size!r}; allowed: an integer >= 1")
+            raise EvaluatorError(f"batch_size={batch_size!r}; allowed: an integer >= 1")
         self.batch_size = int(batch_size)
         self._batch = None
 
@@ -398,15 +493,31 @@ class LossProxyEvaluator(_Evaluator):
         return state
 
     def _fixed_batch(self):
+        """(x, y, float loss, float accuracy) of the fixed batch; psi and psi* are both measured on it."""
         if self._batch is None:
             data = self._data()
+            float_model = self._float()  # trained (if not cached yet) outside no_grad: training needs gradients
             n = min(self.batch_size, len(data.val_y))
             index = torch.randperm(len(data.val_y), generator=torch.Generator().manual_seed(self.seed))[:n]
             x, y = data.val_x[index.to(data.val_x.device)], data.val_y[index.to(data.val_y.device)]
+            float_model.eval()
             with torch.no_grad():
-                float_loss = float(F.cross_entropy(self._float()(x), y))
-            self._batch = (x, y, float_loss)
+                logits = float_model(x)
+                float_loss = float(F.cross_entropy(logits, y))
+                float_psi = float((logits.argmax(1) == y).float().mean())
+            self._batch = (x, y, float_loss, float_psi)
         return self._batch
+
+    @property
+    def float_accuracy(self) -> float:
+        """psi* of the float network on the proxy's batch: the same images psi is measured on."""
+        return self._fixed_batch()[3]
+
+    def _identity_extra(self) -> dict:
+        return {"batch_size": self.batch_size}
+
+    def _options(self) -> dict:
+        return dict(super()._options(), batch_size=self.batch_size)
 
     def evaluate(self, bits_w: Sequence[int], bits_a: Sequence[int]) -> AccuracyResult:
         """psum eq. 1 for the genome: (accuracy on the batch, CE_quantised - CE_float)."""
@@ -416,7 +527,7 @@ class LossProxyEvaluator(_Evaluator):
 
     def _proxy(self, bw: list[int], ba: list[int]) -> AccuracyResult:
         start = time.perf_counter()
-        x, y, float_loss = self._fixed_batch()
+        x, y, float_loss, _ = self._fixed_batch()
         model = self._quantized(copy.deepcopy(self._float()), bw, ba).eval()
         with torch.no_grad():
             logits = model(x)
@@ -425,6 +536,12 @@ class LossProxyEvaluator(_Evaluator):
             return _failed("quantised network's loss is not finite", start)
         psi = float((logits.argmax(1) == y).float().mean())
         return AccuracyResult(psi=psi, loss=loss - float_loss, seconds=time.perf_counter() - start)
+
+
+def _check_epochs(epochs) -> float:
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, float)) or not epochs >= 0 or math.isinf(epochs):
+        raise EvaluatorError(f"epochs={epochs!r}; allowed: a finite number >= 0")
+    return epochs
 
 
 def train_from_scratch(bits_w: Sequence[int], bits_a: Sequence[int], *, model: str = "resnet20",

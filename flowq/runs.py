@@ -366,7 +366,7 @@ def read_genome(path, n_layers: int | None = None) -> tuple[list, list]:
 
 
 def write_trained(folder, data: dict) -> Path:
-    """Write RUN/trained/trained.json (keys test_accuracy, bits_w, bits_a, metrics, ...)."""
-    path = Path(folder) / TRAINED / TRAINED_JSON
+    """Write folder/trained.json (folder is normally RUN/trained; keys test_accuracy, bits_w, bits_a, metrics)."""
+    path = Path(folder) / TRAINED_JSON
     write_atomic(path, dumps({"schema_version": SCHEMA_VERSION, **data}))
     return path

@@ -34,12 +34,20 @@ def quantize_unit(x: torch.Tensor, bits: int) -> torch.Tensor:
     return round_ste(x * levels) / levels
 
 
-def binary_weight(w: torch.Tensor) -> torch.Tensor:
-    """XNOR-Net / DoReFa 1-bit weights: sign(w) * E|w| (one per-tensor scale), STE through sign.
+def binary_weight(w: torch.Tensor, per_filter: bool = False) -> torch.Tensor:
+    """1-bit weights sign(w) * E|w|, STE through sign (DoReFa: one per-tensor scale).
 
     sign(0) is taken as +1 so that exactly two levels exist.
+
+    Args:
+        w: weights, (C_out, ...) for conv / linear.
+        per_filter: XNOR-Net's scale: alpha_f = E|w_f| per output filter f (Rastegari et al. 2016, eq. 4) instead
+            of one per tensor.
     """
-    scale = w.abs().mean().detach()
+    if per_filter and w.dim() > 1:
+        scale = w.abs().mean(dim=tuple(range(1, w.dim())), keepdim=True).detach()
+    else:
+        scale = w.abs().mean().detach()
     sign = torch.where(w >= 0, torch.ones_like(w), -torch.ones_like(w))
     return w + (sign * scale - w).detach()
 

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from flowq.errors import GenomeError
-from flowq.quant.quantizers import ACTIVATION_QUANTIZERS, PACT, WEIGHT_QUANTIZERS, check_bits
+from flowq.quant.quantizers import ACTIVATION_QUANTIZERS, WEIGHT_QUANTIZERS, check_bits
 
 
 class QuantConv2d(nn.Conv2d):
@@ -87,8 +87,8 @@ def quantize_model(model: nn.Module, bits_w: Sequence[int] | int, bits_a: Sequen
         bits_a: bitwidth of each layer's INPUT activation (FlowQ genome contract), bits. The first layer's input
             is the normalised image, which is signed: it gets a symmetric PACT grid (2^(k-1) - 1 levels per sign,
             alpha calibrated to the image's range), so 8 bits there means an 8-bit signed pixel.
-        weight_quantizer: key of `WEIGHT_QUANTIZERS` ("dorefa", "wrpn", "xnor").
-        act_quantizer: key of `ACTIVATION_QUANTIZERS` ("pact").
+        weight_quantizer: key of `WEIGHT_QUANTIZERS` ("dorefa", "wrpn", "xnor", "binary").
+        act_quantizer: key of `ACTIVATION_QUANTIZERS` ("pact", "dorefa", "wrpn").
         first_last_bits: if set, the first and last layers' weights and inputs use this bitwidth whatever the
             genome says (benq III-B: 8; hw-flowq 6: 16). None keeps the genome's values.
         example_input: a batch of real inputs; when given, the layers' forward order is taken from it, each PACT
@@ -124,7 +124,7 @@ def quantize_model(model: nn.Module, bits_w: Sequence[int] | int, bits_a: Sequen
         else:
             signed = index == 0
         act_q = ACTIVATION_QUANTIZERS[act_quantizer](bits=ba[index], signed=signed)
-        if name in inputs and isinstance(act_q, PACT):
+        if name in inputs and hasattr(act_q, "calibrate"):
             act_q.calibrate(inputs[name])
         act_q.to(module.weight.device)
         module.__class__ = QuantConv2d if isinstance(module, nn.Conv2d) else QuantLinear

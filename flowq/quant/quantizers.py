@@ -59,8 +59,19 @@ class WRPN(WeightQuantizer):
         return qf.wrpn_weight(w, self.bits)
 
 
-class XNOR(WeightQuantizer):
-    """Binary (XNOR-Net) weights sign(w) * E|w| whatever `bits` says (hw-flowq 6.5 adds 1-bit XNOR)."""
+class XNOR(DoReFa):
+    """XNOR-Net weights (hw-flowq 6.5 adds 1-bit XNOR to Spatial-256): at 1 bit sign(w) * alpha_f with
+    XNOR-Net's per-output-filter scale alpha_f = E|w_f|; a layer the genome gives more bits (e.g. the first and
+    last layers, fixed at 16 bits as in hw-flowq 6) keeps a k-bit DoReFa grid instead of being binarised."""
+
+    def forward(self, w: torch.Tensor) -> torch.Tensor:
+        if self.bits == 1:
+            return qf.binary_weight(w, per_filter=True)
+        return qf.dorefa_weight(w, self.bits)
+
+
+class Binary(WeightQuantizer):
+    """sign(w) * E|w| (one per-tensor scale) whatever `bits` says: a fully binary network, first/last included."""
 
     def forward(self, w: torch.Tensor) -> torch.Tensor:
         return qf.binary_weight(w)
@@ -107,8 +118,64 @@ class PACT(nn.Module):
         return f"bits={self.bits}, signed={self.signed}"
 
 
+class ClippedActivation(nn.Module):
+    """k-bit activations on a FIXED clipping range [0, clip] (DoReFa-Net eq. 10 and WRPN: clip to [0, 1], then
+    the uniform k-bit grid round((2^k - 1) y) / (2^k - 1)); unlike PACT, clip is not learned.
+
+    The papers clip at 1; `calibrate` sets clip from data instead (the float input's maximum, or its 0.999
+    quantile below 8 bits), since a pretrained network with BatchNorm has activations well above 1. Signed inputs
+    (the normalised image) use the symmetric mid-tread grid of 2^(k-1) - 1 levels per sign.
+
+    Args:
+        bits: k >= 1.
+        signed: symmetric [-clip, clip] grid.
+        clip: clipping level (> 0), 1 as in DoReFa / WRPN until calibrated.
+    """
+
+    def __init__(self, bits: int = 8, signed: bool = False, clip: float = 1.0):
+        super().__init__()
+        self.bits = check_bits(bits)
+        self.signed = bool(signed)
+        self.register_buffer("clip", torch.tensor(float(clip)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.signed:
+            return qf.signed_pact_activation(x, self.clip, self.bits)
+        return qf.pact_activation(x, self.clip, self.bits)  # = clip * quantize_k(clip(x / clip, 0, 1))
+
+    @torch.no_grad()
+    def calibrate(self, x: torch.Tensor, quantile: float | None = None) -> None:
+        """Set clip from the float input x (see `PACT.calibrate`)."""
+        probe = PACT(self.bits, signed=self.signed)
+        probe.calibrate(x, quantile)
+        self.clip.fill_(float(probe.alpha))
+
+    def extra_repr(self) -> str:
+        return f"bits={self.bits}, signed={self.signed}, clip={float(self.clip):.4g}"
+
+
+class DoReFaActivation(ClippedActivation):
+    """DoReFa-Net activations: quantize_k(clip(x, 0, clip)) (eq. 10, clip = 1 in the paper)."""
+
+
+class WRPNActivation(ClippedActivation):
+    """WRPN activations: k-bit unsigned on [0, clip] (clip = 1 in the paper); zero is a level of every grid."""
+
+
 #: Weight-quantiser registry (benq III-B: PACT or DoReFa; releq 4.2: WRPN; hw-flowq 6.5: XNOR).
 WEIGHT_QUANTIZERS: dict[str, type[WeightQuantizer]] = {"dorefa": DoReFa, "wrpn": WRPN, "xnor": XNOR,
-                                                         "binary": XNOR}
+                                                         "binary": Binary}
 #: Activation-quantiser registry.
-ACTIVATION_QUANTIZERS: dict[str, type[nn.Module]] = {"pact": PACT}
+ACTIVATION_QUANTIZERS: dict[str, type[nn.Module]] = {"pact": PACT, "dorefa": DoReFaActivation,
+                                                     "wrpn": WRPNActivation}
+#: `--quantizer` schemes: name -> (weight quantiser, activation quantiser). PACT's paper quantises weights with
+#: DoReFa; XNOR binarises 1-bit layers (per-filter scale) and keeps PACT activations at the genome's b_A.
+QUANTIZER_SCHEMES: dict[str, tuple[str, str]] = {"pact": ("dorefa", "pact"), "dorefa": ("dorefa", "dorefa"),
+                                                 "wrpn": ("wrpn", "wrpn"), "xnor": ("xnor", "pact")}
+
+
+def quantizer_scheme(name: str) -> tuple[str, str]:
+    """(weight quantiser, activation quantiser) of a `--quantizer` name (GenomeError for an unknown one)."""
+    if name not in QUANTIZER_SCHEMES:
+        raise GenomeError(f"quantizer {name!r}; allowed: {', '.join(QUANTIZER_SCHEMES)}")
+    return QUANTIZER_SCHEMES[name]
