@@ -234,9 +234,13 @@ class SearchMonitor(Callback):
         key = self.keys[archive_index]
         record = self.problem.records[key]
         X = self.problem.genome.encode(record["bits_w"], record["bits_a"])
-        return {"bits_w": list(record["bits_w"]), "bits_a": list(record["bits_a"]), "genome": X.tolist(),
-                "metrics": dict(record["metrics"]), "F": self.F[archive_index].tolist(),
-                "constraint_violation": float(self.CV[archive_index])}
+        solution = {"bits_w": list(record["bits_w"]), "bits_a": list(record["bits_a"]), "genome": X.tolist(),
+                    "metrics": dict(record["metrics"]), "F": self.F[archive_index].tolist(),
+                    "constraint_violation": float(self.CV[archive_index])}
+        extra = getattr(self.problem, "solution_extra", None)  # per-solution record hook of a problem
+        if extra is not None:  # e.g. problems.codesign: the solution's hardware ("hw") and its full genome
+            solution.update(extra(key))
+        return solution
 
     def soga_best(self) -> dict | None:
         """SOGA problems: the feasible, non-failed archive entry with the highest hw-flowq eq. 1 fitness."""

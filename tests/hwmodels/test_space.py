@@ -81,7 +81,7 @@ def test_user_energy_table_replaces_the_default():
 
 def test_spec_yaml_round_trip(tmp_path):
     space = load_space("spatial")
-    spec = space.decode([3, 2, 1, 2])
+    spec = space.decode([3, 2, 1])
     path = tmp_path / "mine.yaml"
     path.write_text(spec_to_yaml(spec))
     back = load_spec(str(path))
