@@ -163,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--bitwidths", default=None, help="comma-separated alleles (default: the hardware's)")
     search.add_argument("--batch", type=_positive_int, default=1, help="batch size of the hardware workload")
     search.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pkl")
+    from flowq.cli_codesign import add_search_arguments
+
+    add_search_arguments(search)  # --hw-space, --strategy, --inner-evals (co-design)
     _add_search_options(search, defaults=True)
     _add_evaluator_options(search, defaults=True)
 
@@ -209,6 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "'layer: DRAM[W,I,O] Q55 C3 - GLB[I,O] P55 M12(spatial X) - PE R11 M8' lines "
                     "(hwmodels.fine.notation), or one mapping with --layer")
     hw.add_argument("--layer", default=None, help="report only this layer (Fine level)")
+    hw.add_argument("--hw-space", default=None, help="co-design: the space a --genome solution was searched in "
+                    "(default: the one its results.json names); its own accelerator is then used")
+    hw.add_argument("--spec-yaml", action="store_true", help="print the accelerator as a preset YAML (e.g. of a "
+                    "co-design --genome solution) and exit")
 
     compare = sub.add_parser("compare", help="policy similarity (benq IV-C) between runs: cosine and Manhattan "
                              "matrices, benq Fig. 4-style heatmaps")
@@ -289,6 +296,11 @@ def build_flow(args, run=None):
 
 def cmd_search(args) -> int:
     flow = build_flow(args)
+    if args.hw_space:  # co-design: the accelerator is searched too (flowq.cli_codesign)
+        from flowq.cli_codesign import codesign_search
+
+        _report(codesign_search(flow, args, _problem_options(args)))
+        return 0
     problem = flow.problem(args.level, **_problem_options(args))
     result = flow.search(problem, args.algo, args.gen, pop_size=args.pop, out=args.out, resume=args.resume,
                          force=args.force)
@@ -377,7 +389,15 @@ def cmd_hw(args) -> int:
         return cmd_hw_reram(args, *bits)
     if args.adc_bits is not None:
         raise FlowQError("--adc-bits applies to ReRAM specs (--hw reram-neurosim, reram-bwq, reram-puma)")
-    spec = load_hardware(args.hw, args.dataflow)
+    from flowq.cli_codesign import solution_spec
+
+    spec = solution_spec(args.genome, args.hw_space) if args.genome else None  # a co-design solution's hardware
+    spec = spec if spec is not None else load_hardware(args.hw, args.dataflow)
+    if args.spec_yaml:
+        from hwmodels.space import spec_to_yaml
+
+        print(spec_to_yaml(spec), end="")
+        return 0
     workload = get_workload(args.model, batch=args.batch)
     if args.genome:
         bits_w, bits_a = _read_genome(args.genome, len(workload))
@@ -413,8 +433,9 @@ def cmd_hw(args) -> int:
         values = {**{c: layer.get(c) for c in columns}, **{c: by_level.get(c) for c in ("mac", "rf", "array",
                                                                                          "buffer", "dram")}}
         is_total = k == len(report["layers"])
-        rows.append([str(layer.get("name", k)), "" if is_total else str(bits_w[k]),
-                     "" if is_total else str(bits_a[k])] + [_fmt(values[c]) for c in columns])
+        position = list(layer_of).index(layer["name"]) if layer.get("name") in layer_of else k  # --layer
+        rows.append([str(layer.get("name", k)), "" if is_total else str(bits_w[position]),
+                     "" if is_total else str(bits_a[position])] + [_fmt(values[c]) for c in columns])
     widths = [max(len(header[j]), *(len(r[j]) for r in rows)) for j in range(len(header))]
     print(f"{args.model} on {spec.name} ({spec.dataflow}, {args.level} level, batch {args.batch})")
     print("  ".join(h.rjust(w) for h, w in zip(header, widths)))

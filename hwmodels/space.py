@@ -127,6 +127,7 @@ class DesignSpace:
     genes: tuple
     energy_laws: tuple = ()
     area_table: AreaTable = field(default_factory=AreaTable)
+    source: str = ""  # packaged space name or YAML path it was loaded from (what `load_space` reads back)
 
     def __post_init__(self):
         object.__setattr__(self, "_cache", {})
@@ -363,7 +364,7 @@ def space_from_dict(data, *, source: str = "<dict>") -> DesignSpace:
     if problems:
         raise SpaceError(f"invalid design space {source!r}:\n  " + "\n  ".join(problems))
     space = DesignSpace(str(data.get("name", Path(source).stem)), base, tuple(genes), tuple(laws.values()),
-                        area_table)
+                        area_table, source)
     _check_combinations(space, source)
     return space
 

@@ -186,7 +186,8 @@ class CodesignProblem(QuantProblem):
     def config(self) -> dict:
         """Plain-JSON description (results.json): the `QuantProblem` keys plus the space and its genes."""
         config = super().config()
-        config.update(hw=f"space:{self.space.name}", hw_space=self.space.name, strategy="joint",
+        config.update(hw=f"space:{self.space.name}", hw_space=self.space.source or self.space.name,
+                      strategy=getattr(self, "strategy", "joint"),
                       hw_genes={g.name: [g.label(k) for k in range(g.n_values)] for g in self.space.genes})
         return config
 
@@ -360,6 +361,7 @@ def nested_search(problem: CodesignProblem, n_gen: int = 10, pop_size: int = 20,
     from flowq.pareto import hypervolume
 
     rng = np.random.default_rng(seed)
+    problem.strategy = "nested"
     space = problem.space
     exhaustive = space.size <= inner_evals
     all_hw = space.enumerate() if exhaustive else None

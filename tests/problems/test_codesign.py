@@ -180,3 +180,53 @@ def test_joint_strategy_reuses_accuracy_and_records_hardware():
         record = problem.records[key]
         spec = problem.spec_of(key)
         assert (record["hw"]["pe_rows"], record["hw"]["buffer_size_bits"]) == (spec.pe_rows, spec.buffer_size_bits)
+
+
+def test_cli_codesign_search_writes_hw_and_area_and_hw_prints_the_spec(tmp_path, capsys):
+    import json
+
+    from flowq.cli import main
+    from hwmodels.space import load_space
+
+    common = ["search", "--model", "lenet5", "--level", "mid", "--hw-space", "spatial", "--objectives",
+              "latency_cycles,area", "--pop", "6", "--gen", "2", "--quiet"]
+    for strategy, extra in (("joint", []), ("nested", ["--inner-evals", "3"])):
+        out = tmp_path / strategy
+        assert main(common + ["--strategy", strategy, "--out", str(out)] + extra) == 0
+        data = json.loads((out / "results.json").read_text())
+        assert data["config"]["hw_space"] == "spatial" and data["front"]
+        for solution in data["front"]:
+            hw = solution["hw"]
+            spec = load_space("spatial").decode(hw["genes"])
+            assert (hw["pe_rows"], hw["pe_cols"], hw["buffer_size_bits"]) == (spec.pe_rows, spec.pe_cols,
+                                                                                spec.buffer_size_bits)
+            assert solution["metrics"]["area"] == pytest.approx(area_mm2(spec))
+            assert len(solution["bits_w"]) == len(solution["bits_a"]) == len(get_workload("lenet5"))
+        assert (out / "hw_frequency.png").exists() and list(out.glob("front_by_*.png"))
+    capsys.readouterr()
+    assert main(["hw", "lenet5", "--genome", str(tmp_path / "joint" / "results.json"), "--spec-yaml"]) == 0
+    path = tmp_path / "leader.yaml"
+    path.write_text(capsys.readouterr().out)
+    leader = data = json.loads((tmp_path / "joint" / "results.json").read_text())
+    leader = data["front"][data["hv_leader"]]
+    assert load_spec(str(path)) == load_space("spatial").decode(leader["hw"]["genes"])
+    assert main(common + ["--out", str(tmp_path / "bad"), "--hw-space", "no-such-space"]) == 2
+    assert main(common[:4] + ["coarse"] + common[5:] + ["--out", str(tmp_path / "bad2")]) == 2
+    assert "no-such-space" in capsys.readouterr().err
+
+
+def test_codesign_plots_need_a_codesign_front(tmp_path):
+    from flowq.plots_codesign import plot_front_by_gene, plot_gene_frequency
+
+    from hwmodels.errors import FlowQError
+
+    plain = {"objectives": ["accuracy", "latency_cycles"], "front": [{"F": [0.1, 0.5], "metrics": {}}]}
+    with pytest.raises(FlowQError, match="--hw-space"):
+        plot_gene_frequency(plain, tmp_path / "x.png")
+    front = [{"F": [0.1 * k, 1 - 0.1 * k], "hw": {"pe_rows": r, "dataflow": d, "genes": [k]}}
+             for k, (r, d) in enumerate([(8, "RS"), (16, "RS"), (16, "WS")])]
+    data = {"objectives": ["accuracy", "latency_cycles"], "front": front}
+    assert plot_front_by_gene(data, tmp_path / "a.png", "pe_rows").stat().st_size > 0
+    assert plot_gene_frequency(data, tmp_path / "b.png").stat().st_size > 0
+    with pytest.raises(FlowQError, match="available: pe_rows, dataflow"):
+        plot_front_by_gene(data, tmp_path / "c.png", "lanes")
