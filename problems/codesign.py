@@ -411,8 +411,8 @@ def nested_search(problem: CodesignProblem, n_gen: int = 10, pop_size: int = 20,
                       f"{problem.n_hw_evaluations} | HV {history[-1]:.5f} | front {len(state['front'])}")
 
     sampling = SeededSampling(seeds) if seeds is not None and len(seeds) else None
-    minimize(_BitsView(problem, inner), make_algorithm("nsga2", pop_size, sampling=sampling), ("n_gen", n_gen), seed=seed,
-             callback=_Track(), verbose=False)
+    minimize(_BitsView(problem, inner), make_algorithm("nsga2", pop_size, sampling=sampling), ("n_gen", n_gen),
+             seed=seed, callback=_Track(), verbose=False)
     keys, F = front_of(problem, state["front"])
     return {"keys": keys, "F": F, "hypervolume": history, "n_accuracy_evaluations": problem.n_accuracy_evaluations,
             "n_hw_evaluations": problem.n_hw_evaluations}

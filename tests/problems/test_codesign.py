@@ -207,7 +207,7 @@ def test_cli_codesign_search_writes_hw_and_area_and_hw_prints_the_spec(tmp_path,
     assert main(["hw", "lenet5", "--genome", str(tmp_path / "joint" / "results.json"), "--spec-yaml"]) == 0
     path = tmp_path / "leader.yaml"
     path.write_text(capsys.readouterr().out)
-    leader = data = json.loads((tmp_path / "joint" / "results.json").read_text())
+    data = json.loads((tmp_path / "joint" / "results.json").read_text())
     leader = data["front"][data["hv_leader"]]
     assert load_spec(str(path)) == load_space("spatial").decode(leader["hw"]["genes"])
     assert main(common + ["--out", str(tmp_path / "bad"), "--hw-space", "no-such-space"]) == 2
