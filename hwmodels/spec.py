@@ -329,9 +329,11 @@ def load_spec(name_or_path: str, *, dataflow: str | None = None, **overrides) ->
             raise SpecError(f"spec {key!r} is neither a preset nor an existing YAML file; presets: "
                             f"{', '.join(PRESETS)}")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise SpecError(f"{source}: not valid YAML ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{source}: not UTF-8 text ({exc}); pass a YAML spec or a preset name") from None
     if isinstance(data, dict) and "name" not in data:
         data["name"] = source if key.lower() in PRESETS else path.stem
     return spec_from_dict(data, source=source, dataflow=dataflow, **overrides)
