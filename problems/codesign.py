@@ -35,6 +35,7 @@ import math
 
 import numpy as np
 from pymoo.core.problem import Problem
+from pymoo.core.termination import Termination
 
 from flowq.genome import GenomeEncoding
 from hwmodels.api import evaluate_population
@@ -328,8 +329,27 @@ def _best_per_objective(F, G, owner, n) -> tuple[np.ndarray, np.ndarray]:
     return best_F, best_G
 
 
+class AccuracyBudget(Termination):
+    """Stop before a generation could take `problem`'s accuracy evaluations past `budget` (equal-budget runs).
+
+    Args:
+        problem: the problem whose `n_accuracy_evaluations` count (a co-design or a fixed-hardware problem).
+        budget: accuracy evaluations allowed.
+        pop_size: most new bit genomes one generation can bring.
+    """
+
+    def __init__(self, problem, budget: int, pop_size: int):
+        super().__init__()
+        self.problem, self.budget, self.pop_size = problem, int(budget), int(pop_size)
+
+    def _update(self, algorithm):
+        spent = self.problem.n_accuracy_evaluations
+        return 1.0 if spent + self.pop_size > self.budget else spent / max(self.budget, 1)
+
+
 def nested_search(problem: CodesignProblem, n_gen: int = 10, pop_size: int = 20, *, inner_evals: int = 16,
-                  seed: int = 0, verbose: bool = False, ref_point=None, seeds=None) -> dict:
+                  seed: int = 0, verbose: bool = False, ref_point=None, seeds=None,
+                  accuracy_budget: int | None = None) -> dict:
     """AnaCoNGA-style nested co-design: outer NSGA-II over bitwidths, inner search over the hardware space.
 
     The inner search of a bitwidth candidate evaluates every hardware point when the space has at most
@@ -348,6 +368,7 @@ def nested_search(problem: CodesignProblem, n_gen: int = 10, pop_size: int = 20,
         verbose: print one line per outer generation.
         ref_point: hypervolume reference point of the normalised objectives (default 1.1 each).
         seeds: bit genomes (k, n bit loci) put first in the outer initial population.
+        accuracy_budget: stop before a generation could exceed this many accuracy evaluations (`n_gen` still caps).
 
     Returns:
         {"keys": record keys of the front (realisable (hardware, bits) designs), "F": their objectives (n, m),
@@ -411,7 +432,14 @@ def nested_search(problem: CodesignProblem, n_gen: int = 10, pop_size: int = 20,
                       f"{problem.n_hw_evaluations} | HV {history[-1]:.5f} | front {len(state['front'])}")
 
     sampling = SeededSampling(seeds) if seeds is not None and len(seeds) else None
-    minimize(_BitsView(problem, inner), make_algorithm("nsga2", pop_size, sampling=sampling), ("n_gen", n_gen),
+    termination = ("n_gen", n_gen)
+    if accuracy_budget is not None:
+        from pymoo.termination.collection import TerminationCollection
+        from pymoo.termination.max_gen import MaximumGenerationTermination
+
+        termination = TerminationCollection(MaximumGenerationTermination(n_gen),
+                                            AccuracyBudget(problem, accuracy_budget, pop_size))
+    minimize(_BitsView(problem, inner), make_algorithm("nsga2", pop_size, sampling=sampling), termination,
              seed=seed, callback=_Track(), verbose=False)
     keys, F = front_of(problem, state["front"])
     return {"keys": keys, "F": F, "hypervolume": history, "n_accuracy_evaluations": problem.n_accuracy_evaluations,
