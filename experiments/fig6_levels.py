@@ -5,7 +5,7 @@ ResNet-18 (ImageNet 224) at uniform 16/8/4/2 bit on eyeriss-256-db with the glob
 Mid and Fine must never report fewer DRAM accesses or more throughput than Coarse, and approach it as the buffer
 grows, lower precisions sooner. Writes fig6_levels.csv and fig6_levels.png to --out.
 
-    python experiments/fig6_levels.py --out runs/fig6 [--quick]
+    python experiments/fig6_levels.py [--quick | --full] [--out DIR]   (default out: experiments/results/fig6_levels)
 """
 
 from __future__ import annotations
@@ -106,8 +106,11 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="runs/fig6", help="output folder for fig6_levels.csv / .png")
-    parser.add_argument("--quick", action="store_true", help="4 buffer sizes instead of 8")
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "fig6_levels"),
+                        help="output folder for fig6_levels.csv / .png")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="4 buffer sizes instead of 8")
+    mode.add_argument("--full", action="store_true", help="all 8 buffer sizes (default)")
     parser.add_argument("--workload", default="resnet18", help="zoo workload (default resnet18, as Fig. 6)")
     parser.add_argument("--hw", default="eyeriss-256-db", help="preset or YAML (Fine level's accelerator)")
     args = parser.parse_args(argv)

@@ -5,7 +5,10 @@ Spatial-168 preset (12 x 14 PEs, 224/12/16-word RFs, 128 KB buffer, row stationa
 breakdown by level and DRAM traffic as a multiple of the compulsory floor for 16/8/4/2-bit vectorised execution,
 compares CONV1 with Timeloop's Eyeriss-like mapping (REFERENCES.md 1.4) and writes `eyeriss_breakdown.csv` and `eyeriss_breakdown.png` (stacked bars like hw-flowq Fig. 5) into --out.
 
-    python experiments/validate_eyeriss.py --out runs/eyeriss [--batch 1] [--preset spatial-168]
+    python experiments/validate_eyeriss.py [--quick | --full] [--out DIR] [--batch 1] [--preset spatial-168]
+
+--quick maps 16 and 4 bit only; --full (default) all of 16/8/4/2. The default --out is
+experiments/results/validate_eyeriss/.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from hwmodels.zoo import get_workload
 
 LEVELS = ("mac", "rf", "array", "buffer", "dram")
 BITS = (16, 8, 4, 2)
+QUICK_BITS = (16, 4)
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "validate_eyeriss"
 
 
 def breakdown(preset: str = "spatial-168", batch: int = 1, bits=BITS) -> list[dict]:
@@ -69,13 +74,16 @@ def plot(rows: list[dict], path: Path) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="runs/eyeriss", help="output folder for the CSV and PNG")
+    parser.add_argument("--out", default=str(DEFAULT_OUT), help="output folder for the CSV and PNG")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help=f"bitwidths {QUICK_BITS} only")
+    mode.add_argument("--full", action="store_true", help=f"bitwidths {BITS} (default)")
     parser.add_argument("--preset", default="spatial-168", help="accelerator preset (default: Eyeriss costs)")
     parser.add_argument("--batch", type=int, default=1)
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    rows = breakdown(args.preset, args.batch)
+    rows = breakdown(args.preset, args.batch, QUICK_BITS if args.quick else BITS)
     header = ["bits", "layer"] + [f"e_{lv}" for lv in LEVELS] + ["energy", "e/MAC", "DRAM/compulsory", "util"]
     print(" ".join(f"{h:>12}" for h in header))
     for r in rows:

@@ -1,0 +1,134 @@
+"""benq Tables V-VI and Fig. 4: DDPG / PPO / VPG with benq's reward on two cost predictors, W8A8 baselines, policy
+similarity.
+
+Predictors: "NeuroSim tiles" = `problems.reram.ReRAMProblem` on `reram-neurosim` (benq eq. 3 tile count, 128x128,
+1 bit/cell, 4 arrays/PE, 4 PEs/tile) with the tile count as cost; "Eyeriss-like energy" = `FineProblem` on
+Spatial-168 (Eyeriss' array and normalised costs, RS) with energy as cost (benq used the DNN-Chip Predictor).
+Each agent uses benq eq. 1 (reward = accuracy when cost <= th x cost(W8A8), else -1), bits 2..8 per layer and
+operand (first and last layer 8 bit), th in {0.8, 0.7, 0.6} for tiles (Table V) and 0.8 for energy (Table VI).
+A row reports the most accurate evaluated genome that meets the threshold. W8A8 rows: PACT (DoReFa weights, PACT
+activations) and DoReFa. Fig. 4: cosine similarity and Manhattan distance between the th = 0.8 tile policies
+and W8A8. --quick: LeNet-5 on digits, 4 episodes x 2 iterations per agent; --full: VGG-16 (FlowQ's CIFAR VGG, not
+benq's pytorch-playground VGG) on CIFAR-10, 600 episodes. Writes benq_table5.csv, benq_table6.csv, benq.json,
+benq_fig4.png into --out.
+
+    python experiments/benq_tables.py --quick
+    python experiments/benq_tables.py --full --data-dir ~/data/cifar-10-batches-py
+"""
+
+from __future__ import annotations
+
+import common
+from hwmodels import api
+from hwmodels.reram import evaluate_network, load_reram_spec
+from hwmodels.spec import load_spec
+from hwmodels.zoo import get_workload
+
+AGENT_NAMES = ("ddpg", "ppo", "vpg")
+LABEL = {"ddpg": "DDPG+PACT", "ppo": "PPO+PACT", "vpg": "VPG+PACT"}
+THRESHOLDS = (0.8, 0.7, 0.6)
+RERAM, EYERISS = "reram-neurosim", "spatial-168"
+FIXED_BITS = 8  # benq: W8A8 reference; first / last layers stay at 8 bit
+QUICK_MODEL, FULL_MODEL = "lenet5", "vgg16"
+FULL_EPISODES = 600  # HAQ's / benq's episode budget
+#: benq Table V verbatim (VGG on CIFAR-10): (method, th) -> (top-1 %, #tiles).
+PAPER_TABLE5 = {("ddpg", 0.8): (92.56, 66), ("ddpg", 0.7): (91.96, 58), ("ddpg", 0.6): (91.20, 48),
+                ("ppo", 0.8): (92.44, 68), ("ppo", 0.7): (91.34, 53), ("ppo", 0.6): (90.50, 45),
+                ("vpg", 0.8): (92.28, 68), ("vpg", 0.7): (92.07, 58), ("vpg", 0.6): (90.67, 51),
+                ("pact", 1.0): (92.69, 86), ("dorefa", 1.0): (92.59, 86)}
+#: benq Table VI verbatim (VGG on CIFAR-10): method -> (top-1 %, energy mJ).
+PAPER_TABLE6 = {"ddpg": (90.89, 2.78), "ppo": (90.50, 2.77), "vpg": (89.30, 2.76), "pact": (92.69, 3.50),
+                "dorefa": (92.59, 3.50)}
+#: benq Fig. 4(b): Manhattan distance of the th = 0.8 policy to W8A8 (DDPG 12, PPO 22, VPG 24).
+PAPER_MANHATTAN_TO_W8A8 = {"ddpg": 12, "ppo": 22, "vpg": 24}
+
+
+def best_under(front: list, metric: str, limit: float) -> dict | None:
+    """The most accurate front solution with `metric` <= `limit` (None when none meets it)."""
+    ok = [s for s in front if s["metrics"][metric] <= limit]
+    return max(ok, key=lambda s: s["metrics"]["accuracy"]) if ok else None
+
+
+def main(argv=None) -> int:
+    from flowq.agents import AGENTS
+    from flowq.agents.similarity import manhattan_distance, plot_similarity, policy_vector, similarity_matrices
+    from flowq.flow import Flow
+    from problems import FineProblem
+    from problems.reram import ReRAMProblem
+
+    run, _ = common.parse_args("benq_tables", __doc__.splitlines()[0], argv)
+    model = QUICK_MODEL if run.quick else FULL_MODEL
+    budget = run.budget if run.quick else common.Budget(pop_size=8, n_gen=FULL_EPISODES // 8)
+    pact = common.evaluator(run, model)
+    dorefa = common.evaluator(run, model, weight_quantizer="dorefa", act_quantizer="dorefa")
+    workload = get_workload(model)
+    n = len(workload)
+    w8 = [FIXED_BITS] * n
+    bits = (2, 3, 4, 5, 6, 7, 8)
+    reram = load_reram_spec(RERAM)
+    eyeriss = load_spec(EYERISS)
+    w8a8_tiles = evaluate_network(workload, reram, w8, w8).total["tiles"]
+    w8a8_energy = api.evaluate(workload, eyeriss, w8, w8, level="fine").total["energy"]
+    flow = Flow(model, run.dataset, pact, seed=run.seed, verbose=False)
+    cache = flow.accuracy_cache
+    predictors = {"tiles": (lambda: ReRAMProblem(model, reram, evaluator=pact, dataset=run.dataset,
+                                                 objectives=("accuracy", "tiles"), bitwidths=bits,
+                                                 fixed_bits=FIXED_BITS, accuracy_cache=cache, seed=run.seed),
+                            w8a8_tiles, THRESHOLDS),
+                  "energy": (lambda: FineProblem(model, eyeriss, evaluator=pact, dataset=run.dataset,
+                                                 objectives=("accuracy", "energy"),
+                                                 bitwidths=[b for b in bits if b in eyeriss.bitwidths],
+                                                 fixed_bits=FIXED_BITS, accuracy_cache=cache, seed=run.seed),
+                             w8a8_energy, (0.8,))}
+    rows = {"tiles": [], "energy": []}
+    policies = {}
+    for metric, (make_problem, reference, thresholds) in predictors.items():
+        for th in thresholds:
+            for name in AGENT_NAMES:
+                agent = AGENTS[name](budget.pop_size, reward="benq", reward_kwargs={"th": th}, cost=metric)
+                result = flow.search(make_problem(), agent, budget.n_gen, seed=run.seed,
+                                     out=run.path(f"runs/{metric}-{name}-th{th}"), force=True)
+                pick = best_under(result.front, metric, th * reference)
+                paper = PAPER_TABLE5.get((name, th), (None, None)) if metric == "tiles" else PAPER_TABLE6[name]
+                row = {"mode": run.mode, "model": model, "method": LABEL[name], "th": th,
+                       "accuracy": None if pick is None else 100 * pick["metrics"]["accuracy"],
+                       "accuracy_paper": paper[0], "cost": None if pick is None else pick["metrics"][metric],
+                       "cost_vs_w8a8": None if pick is None else pick["metrics"][metric] / reference,
+                       "cost_paper": paper[1], "episodes": result.data["n_evaluations"][-1]}
+                if metric == "tiles" and th == 0.8 and pick is not None:
+                    policies[name] = policy_vector(pick["bits_w"], pick["bits_a"])
+                    row["manhattan_to_w8a8"] = manhattan_distance(policies[name], policy_vector(w8, w8))
+                    row["manhattan_to_w8a8_paper"] = PAPER_MANHATTAN_TO_W8A8[name]
+                rows[metric].append(row)
+        for label, evaluator, key in (("PACT [W8A8]", pact, "pact"), ("DoReFa-Net [W8A8]", dorefa, "dorefa")):
+            paper = PAPER_TABLE5[(key, 1.0)] if metric == "tiles" else PAPER_TABLE6[key]
+            rows[metric].append({"mode": run.mode, "model": model, "method": label, "th": 1.0,
+                                 "accuracy": 100 * evaluator.evaluate(w8, w8).psi, "accuracy_paper": paper[0],
+                                 "cost": reference, "cost_vs_w8a8": 1.0, "cost_paper": paper[1]})
+    acc = "psi %" if run.quick else "top-1 %"
+    columns = [("method", "method", "s"), ("th", "th", ".1f"), (acc, "accuracy", ".2f"),
+               ("paper top-1", "accuracy_paper", ".2f"), ("cost/W8A8", "cost_vs_w8a8", ".3f")]
+    common.print_table(f"benq Table V layout: {model} on {RERAM}, #tiles (ours) vs #tiles (paper, VGG) "
+                       f"[{run.mode}: {run.dataset}, {budget.pop_size} x {budget.n_gen} episodes]",
+                       columns + [("#tiles", "cost", ".0f"), ("paper", "cost_paper", ".0f"),
+                                  ("L1 to W8A8", "manhattan_to_w8a8", ".0f"),
+                                  ("paper", "manhattan_to_w8a8_paper", ".0f")], rows["tiles"])
+    common.print_table(f"benq Table VI layout: {model} on {EYERISS} (normalised energy; paper: DNN-Chip Predictor, "
+                       f"mJ) [{run.mode}]", columns + [("energy", "cost", ".4g"), ("paper mJ", "cost_paper", ".2f")],
+                       rows["energy"])
+    names = [LABEL[k] for k in policies] + ["W8A8"]
+    cos, man = similarity_matrices(list(policies.values()) + [policy_vector(w8, w8)])
+    if len(names) > 1:
+        plot_similarity(names, cos, man, run.path("benq_fig4.png"))
+    common.write_csv(run.path("benq_table5.csv"), rows["tiles"])
+    common.write_csv(run.path("benq_table6.csv"), rows["energy"])
+    common.write_json(run.path("benq.json"), {"mode": run.mode, "model": model, "w8a8_tiles": w8a8_tiles,
+                                              "w8a8_energy": w8a8_energy, "table5": rows["tiles"],
+                                              "table6": rows["energy"], "similarity_names": names,
+                                              "cosine": cos, "manhattan": man})
+    common.wrote(run, [run.path("benq_table5.csv"), run.path("benq_table6.csv"), run.path("benq.json")])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(common.main_guard(main))
