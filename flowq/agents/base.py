@@ -136,7 +136,8 @@ class RLAgent(Algorithm):
         self._learn(self._pending, rewards)
         self._pending = None
         outcomes = self.reward_model.outcomes(infills)
-        relative = [o.accuracy / o.float_accuracy for o in outcomes if o.float_accuracy > 0 and o.accuracy == o.accuracy]
+        relative = [o.accuracy / o.float_accuracy for o in outcomes
+                    if o.float_accuracy > 0 and np.isfinite(o.accuracy)]
         if relative:
             self.accuracy_state = float(np.mean(relative))
         best_so_far = max([float(rewards.max())] + [c["best_so_far"] for c in self.curve[-1:]])

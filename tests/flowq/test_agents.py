@@ -1,0 +1,315 @@
+"""RL agents: rewards (hand-derived), MDP state (benq Table II), gymnasium check_env, HAQ's resource wall, learning on
+a synthetic problem with a known optimum, determinism, checkpoint + resume == straight run, Flow/CLI integration."""
+
+import json
+import math
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from gymnasium.utils.env_checker import check_env
+from pymoo.core.evaluator import Evaluator
+from pymoo.core.population import Population
+from pymoo.optimize import minimize
+
+from flowq.accuracy import AccuracyResult
+from flowq.agents import AGENTS, DDPG, PPO, VPG, QuantEnv, QuantMDP, ReLeQ
+from flowq.agents.env import continuous_to_allele
+from flowq.agents.rewards import REWARDS, Outcome, ResourceWall, RewardModel, hardware_metric, reference_genome
+from flowq.agents.similarity import cosine_similarity, manhattan_distance, similarity_matrices
+from flowq.cli import main
+from flowq.flow import Flow
+from problems import PROBLEMS
+from hwmodels.errors import FlowQError
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tiny networks run fastest on one thread; restore the session's setting afterwards."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+SENSITIVITY = np.linspace(0.12, 0.03, 5)  # LeNet-5 has 5 conv/fc layers; early layers are more sensitive
+
+
+class Surrogate:
+    """Known accuracy: psi = 0.99 - sum_l s_l (1/b_W + 1/b_A - 2/16), increasing in every bitwidth."""
+
+    float_accuracy = 0.99
+
+    def evaluate(self, bits_w, bits_a):
+        bw, ba = np.asarray(bits_w, float), np.asarray(bits_a, float)
+        return AccuracyResult(psi=float(0.99 - np.sum(SENSITIVITY * (1 / bw + 1 / ba - 2 / 16))), loss=0.0)
+
+
+def lenet_problem(**kwargs):
+    options = dict(evaluator=Surrogate(), objectives=("accuracy", "bitops"))
+    options.update(kwargs)
+    return PROBLEMS["coarse"]("lenet5", "spatial-256", **options)
+
+
+SMALL = {"ddpg": dict(hidden=(32, 32), warmup=4), "ppo": dict(hidden=(32, 32), train_pi_iters=10, train_v_iters=10),
+         "vpg": dict(hidden=(32, 32), train_v_iters=10), "releq": dict(lstm_hidden=16)}
+
+
+# ---- rewards -------------------------------------------------------------------------------------------------
+def outcome(**kw):
+    base = dict(accuracy=0.9, float_accuracy=0.99, accuracy_cost=0.2, cost=0.3, cost_ratio=0.75,
+                state_quantization=0.5)
+    base.update(kw)
+    return Outcome(**base)
+
+
+def test_rewards_match_the_papers_formulas():
+    # benq eq. 1, th = 0.8: accuracy when within the budget, else -1
+    assert REWARDS["benq"](outcome(cost_ratio=0.75)) == 0.9
+    assert REWARDS["benq"](outcome(cost_ratio=0.81)) == -1.0
+    # releq 2.6, a = 0.2, b = 0.4, th = 0.4, State_Q = 0.5, State_Acc = 0.891 / 0.99 = 0.9:
+    # (1 - 0.5^0.2) * 0.9^(0.4 / 0.9) = (1 - 0.870551) * 0.954253 = 0.123528
+    assert REWARDS["releq"](outcome(accuracy=0.891)) == pytest.approx(0.123528, abs=1e-6)
+    assert REWARDS["releq"](outcome(accuracy=0.3)) == -1.0  # State_Acc = 0.303 < th
+    # HAQ: 0.1 * (0.95 - 0.99)
+    assert REWARDS["haq"](outcome(accuracy=0.95)) == pytest.approx(-0.004)
+    # psum eq. 3: -Cost_acc - Cost_hw = -0.2 - 0.3; above t = 0.5 the threshold function gives -penalty
+    assert REWARDS["psum"](outcome()) == pytest.approx(-0.5)
+    assert REWARDS["psum"](outcome(accuracy_cost=0.6)) == -10.0
+    # hw-flowq eq. 1, t = 0.05: (1 - 0.02 / 0.05) * ln(1 / 0.25) = 0.6 * 1.386294
+    assert REWARDS["flowq_soga"](outcome(accuracy=0.97, cost=0.25)) == pytest.approx(0.831777, abs=1e-6)
+
+
+def test_reward_model_reads_the_problems_records_and_punishes_constraint_violations():
+    problem = lenet_problem(constraints={"bitops": 0.5})
+    X = np.stack([reference_genome(problem), np.full(problem.n_var, 4)])  # W8A8 and all-16
+    pop = Population.new("X", X)
+    Evaluator().eval(problem, pop)
+    model = RewardModel(problem, "benq", {"th": 1.0}, cost="bitops")
+    first = model.outcomes(pop)[0]
+    assert first.cost_ratio == pytest.approx(1.0)  # the reference network itself
+    assert first.accuracy == pytest.approx(0.99 - SENSITIVITY[1:4].sum() * (2 / 8 - 2 / 16))
+    # bitops of LeNet with the middle layers at 8 bits / at 16 bits is below / above 50 % of the 16-bit baseline
+    rewards = model(pop)
+    assert pop.get("CV")[1, 0] > 0 and rewards[1] < -1.0  # min(benq, -1) - CV
+    with pytest.raises(FlowQError, match="reward"):
+        RewardModel(problem, "nope")
+    with pytest.raises(FlowQError, match="accuracy"):
+        RewardModel(lenet_problem(objectives=("bitops", "weight_bits"), evaluator=None), "benq")
+
+
+# ---- MDP -------------------------------------------------------------------------------------------------------
+def test_state_is_benq_table_ii_scaled_to_unit_interval():
+    problem = lenet_problem()
+    mdp = QuantMDP(problem)
+    assert (mdp.n_steps, mdp.n_features, mdp.n_actions) == (6, 10, 5)
+    # searched layers conv2 (c_in 6, c_out 16, 14x14 input, 5x5, stride 1), fc1 (400 -> 120), fc2 (120 -> 84);
+    # steps: conv2 W, conv2 A, fc1 W, fc1 A, fc2 W, fc2 A
+    A = np.array([[3, 4, 0, 1, 2, 3]])
+    S = mdp.states(A)[0]
+    np.testing.assert_allclose(S[:, 0], [0.25, 0.25, 0.5, 0.5, 0.75, 0.75])  # layer index / 4
+    np.testing.assert_allclose(S[:, 1], [0, 0, 1, 1, 114 / 394, 114 / 394], rtol=1e-6)  # c_in min-max
+    np.testing.assert_allclose(S[:, 2], [0, 0, 1, 1, 68 / 104, 68 / 104], rtol=1e-6)  # c_out
+    np.testing.assert_allclose(S[:, 3:8], [[1] * 5] * 2 + [[0] * 5] * 4)  # FC: k = 1, stride 0, 1x1 input
+    np.testing.assert_allclose(S[:, 8], [1, 0, 1, 0, 1, 0])  # weight / activation step
+    np.testing.assert_allclose(S[:, 9], [1.0, 8 / 16, 16 / 16, 2 / 16, 4 / 16, 6 / 16])  # previous bits / 16
+    assert S.dtype == np.float32 and S.min() >= 0 and S.max() <= 1
+    tied = QuantMDP(lenet_problem(tie=True), dynamic=True)
+    assert (tied.n_steps, tied.n_features) == (3, 13)
+    S = tied.states(np.array([[0, 0, 0]]), accuracy_state=0.7)[0]
+    assert np.all(S[:, 8] == 1) and np.all(S[:, 12] == pytest.approx(0.7))
+    assert S[0, 11] > S[1, 11] > S[2, 11]  # State of Quantization falls as layers are set to 2 bits
+
+
+def test_continuous_action_uses_haq_rounding():
+    # 5 alleles: [0, 0.2) -> 0, [0.2, 0.4) -> 1, ..., [0.8, 1] -> 4
+    assert continuous_to_allele([0.0, 0.19, 0.2, 0.5, 0.99, 1.0], 5).tolist() == [0, 0, 1, 2, 4, 4]
+
+
+@pytest.mark.parametrize("continuous,dynamic", [(False, False), (True, True)])
+def test_quant_env_passes_gymnasium_check_env(continuous, dynamic):
+    env = QuantEnv(lenet_problem(), "benq", reward_kwargs={"th": 1.0}, continuous=continuous, dynamic=dynamic,
+                   cost="bitops")
+    check_env(env, skip_render_check=True)
+    obs, _ = env.reset(seed=0)
+    total, done = 0.0, False
+    for action in [3] * 6:
+        obs, reward, done, truncated, info = env.step(np.array([0.7], np.float32) if continuous else action)
+        total += reward
+    assert done and info["bits_w"][1:4] == [8, 8, 8]  # 0.7 -> allele 3 = 8 bits, as discrete action 3
+    assert total == pytest.approx(0.99 - SENSITIVITY[1:4].sum() * (2 / 8 - 2 / 16))  # W8A8 meets th = 1
+
+
+def test_resource_wall_lowers_bits_from_the_last_layer_back():
+    problem = lenet_problem()
+    wall = ResourceWall(problem, "bitops", budget=1.0)
+    # from all-16: one sweep (fc2 A, fc2 W, fc1 A, ... conv2 W) lowers every locus 16 -> 8; before the sweep ends
+    # some layer is still at 16 bits, so bitops > W8A8; after it, bitops == W8A8 <= 1.0 x W8A8
+    walled = wall(np.full((1, 6), 4))
+    assert walled.tolist() == [[3] * 6] and wall.n_steps == [6]
+    assert wall(np.full((1, 6), 1)).tolist() == [[1] * 6]  # already within budget: untouched
+    tight = ResourceWall(problem, "bitops", budget=0.7)  # all-2 bits is 0.64 x W8A8 (16-bit first/last)
+    out = tight(np.full((1, 6), 4))[0]
+    ref = hardware_metric(problem, reference_genome(problem), "bitops")[0]
+    assert hardware_metric(problem, out, "bitops")[0] <= 0.7 * ref
+    previous = tight._sequence(np.full(6, 4))[tight.n_steps[0] - 1]
+    assert hardware_metric(problem, previous, "bitops")[0] > 0.7 * ref  # the first genome that fits
+
+
+# ---- learning on a synthetic problem with a known optimum ------------------------------------------------------
+TH = 0.8
+
+
+@pytest.fixture(scope="module")
+def optimum():
+    """Enumerate all 5^6 genomes: best benq reward with bitops <= 0.8 x W8A8 (accuracy known in closed form)."""
+    problem = lenet_problem()
+    grids = np.meshgrid(*[np.arange(5)] * 6, indexing="ij")
+    X = np.stack([g.ravel() for g in grids], axis=1)
+    BW, BA = problem.genome.decode(X)
+    psi = 0.99 - ((1 / BW + 1 / BA - 2 / 16) * SENSITIVITY).sum(axis=1)
+    ratio = hardware_metric(problem, X, "bitops") / hardware_metric(problem, reference_genome(problem), "bitops")[0]
+    return float(np.where(ratio <= TH, psi, -1.0).max())
+
+
+LEARN = {  # agent options and evaluation budget (episodes)
+    "ppo": (dict(), 320),
+    "vpg": (dict(), 320),
+    "releq": (dict(lr=1e-3), 320),
+    "ddpg": (dict(warmup=16), 320),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LEARN))
+def test_each_agent_learns_to_the_optimum_neighbourhood(name, optimum):
+    options, budget = LEARN[name]
+    agent = AGENTS[name](8, reward="benq", reward_kwargs={"th": TH}, cost="bitops", **options)
+    minimize(lenet_problem(), agent, ("n_eval", budget), seed=1, copy_algorithm=False)
+    curve = agent.curve
+    assert curve[-1]["n_eval"] <= budget
+    assert curve[-1]["best_so_far"] > curve[0]["best"]  # better than anything in the first batch
+    assert curve[-1]["best_so_far"] >= optimum - 0.005  # within half an accuracy point of the optimum
+    late = np.mean([c["mean"] for c in curve[-3:]])
+    assert late > curve[0]["mean"] + 0.2  # the policy itself improved, not just a lucky sample
+
+
+# ---- determinism and checkpoint / resume ---------------------------------------------------------------------------
+def _state(agent):
+    nets = {k: v for k, v in vars(agent).items() if isinstance(v, torch.nn.Module)}
+    weights = {f"{k}.{p}": t.clone() for k, net in nets.items() for p, t in net.state_dict().items()}
+    optims = [v.state_dict() for v in vars(agent).values() if isinstance(v, torch.optim.Optimizer)]
+    moments = [s["exp_avg"].clone() for o in optims for s in o["state"].values()]
+    replay = getattr(agent, "replay", None)
+    return weights, moments, None if replay is None else (replay.s.copy(), replay.a.copy(), replay.r.copy())
+
+
+def _flow(tmp_path=None):
+    return Flow("lenet5", "digits", Surrogate(), hw="spatial-256", verbose=False, out=tmp_path)
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_same_seed_same_result_and_resume_equals_straight_run(name, tmp_path):
+    def agent():
+        return AGENTS[name](4, reward="benq", cost="bitops", **SMALL[name])
+
+    runs = []
+    for k in range(2):
+        flow = _flow()
+        problem = flow.problem("coarse", objectives=("accuracy", "bitops"))
+        runs.append(flow.search(problem, agent(), 4, seed=5, out=tmp_path / f"straight{k}"))
+    assert runs[0].hypervolume == runs[1].hypervolume
+    assert [s["F"] for s in runs[0].front] == [s["F"] for s in runs[1].front]
+    straight = runs[0].extra["pymoo"].algorithm
+
+    flow = _flow()
+    problem = flow.problem("coarse", objectives=("accuracy", "bitops"))
+    flow.search(problem, agent(), 2, seed=5, out=tmp_path / "resumed")
+    checkpoint = pickle.loads((tmp_path / "resumed" / "checkpoint.pkl").read_bytes())
+    assert isinstance(checkpoint, AGENTS[name]) and checkpoint.n_iter == 3
+    resumed = _flow().search(problem, agent(), 4, seed=5, out=tmp_path / "resumed", resume=True)
+    assert resumed.hypervolume == runs[0].hypervolume
+    assert [s["F"] for s in resumed.front] == [s["F"] for s in runs[0].front]
+    again = resumed.extra["pymoo"].algorithm
+    assert again.curve == straight.curve
+    (w1, m1, r1), (w2, m2, r2) = _state(straight), _state(again)
+    assert w1.keys() == w2.keys() and all(torch.equal(w1[k], w2[k]) for k in w1)
+    assert len(m1) == len(m2) > 0 and all(torch.equal(a, b) for a, b in zip(m1, m2))
+    if r1 is not None:
+        assert all(np.array_equal(a, b) for a, b in zip(r1, r2)) and straight.replay.size == again.replay.size > 0
+
+
+def test_agent_archive_is_non_dominated_and_fixed_by_the_problem_instance():
+    agent = PPO(6, reward="benq", cost="bitops", **{k: v for k, v in SMALL["ppo"].items()})
+    problem = lenet_problem()
+    res = minimize(problem, agent, ("n_gen", 3), seed=2)
+    F = res.opt.get("F")
+    assert len(F) >= 1
+    for i in range(len(F)):
+        assert not np.any(np.all(F <= F[i], axis=1) & np.any(F < F[i], axis=1))
+    # everything the agent evaluated went through the shared problem: 18 episodes, cached by genome
+    assert res.algorithm.evaluator.n_eval == 18 and len(problem.records) <= 18
+    with pytest.raises(FlowQError, match="pop_size"):
+        VPG(0)
+    with pytest.raises(FlowQError, match="reward"):
+        DDPG(4, reward="nope")
+    assert isinstance(ReLeQ(2), PPO)
+
+
+# ---- policy similarity ---------------------------------------------------------------------------------------------
+def test_policy_similarity_cosine_and_manhattan():
+    p, q = [8, 8, 4, 4], [8, 8, 8, 8]
+    # cos = (64 + 64 + 32 + 32) / (sqrt(160) * 16) = 192 / 202.39 = 0.948683
+    assert cosine_similarity(p, q) == pytest.approx(0.948683, abs=1e-6)
+    assert manhattan_distance(p, q) == 8.0  # two loci, 4 bits each
+    cos, man = similarity_matrices([p, q, [4, 4, 2, 2]])
+    assert np.allclose(cos, cos.T) and np.allclose(np.diag(cos), 1.0)
+    assert cos[0, 2] == pytest.approx(1.0)  # proportional policies are cosine-identical ...
+    assert man[0, 2] == 12.0  # ... but 12 one-bit steps apart
+    with pytest.raises(FlowQError):
+        manhattan_distance([8, 8], [8, 8, 8])
+
+
+# ---- CLI / Flow ----------------------------------------------------------------------------------------------------
+def test_cli_search_with_rl_agents_and_both_evaluators_then_compare(tmp_path, capsys):
+    runs = []
+    for algo, evaluator in (("ppo", "proxy"), ("ddpg", "finetune")):
+        run = tmp_path / algo
+        argv = ["search", "--model", "lenet5", "--level", "coarse", "--objectives", "accuracy,bitops", "--algo", algo,
+                "--pop", "3", "--gen", "2", "--seed", "1", "--evaluator", evaluator, "--out", str(run), "--quiet"]
+        assert main(argv + (["--epochs", "0.05"] if evaluator == "finetune" else [])) == 0
+        data = json.loads((run / "results.json").read_text())
+        assert data["algorithm"] == algo and len(data["hypervolume"]) == 2 and data["n_evaluations"][-1] == 6
+        assert (run / "checkpoint.pkl").stat().st_size > 0 and (run / "hypervolume.png").stat().st_size > 0
+        runs.append(str(run))
+    capsys.readouterr()
+    png = tmp_path / "sim.png"
+    assert main(["compare", *runs, "--out", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "cosine similarity" in out and "Manhattan distance" in out and "W8A8" in out
+    assert png.stat().st_size > 0
+
+
+def test_cli_compare_rejects_a_missing_run(tmp_path):
+    assert main(["compare", str(tmp_path / "missing")]) == 2
+
+
+@pytest.mark.slow
+def test_compare_algorithms_quick(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "experiments" / "compare_algorithms.py"
+    spec = importlib.util.spec_from_file_location("compare_algorithms", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    data = module.run("quick", tmp_path, verbose=False)
+    assert set(data["algorithms"]) == {"nsga2", "soga", "ddpg", "ppo", "vpg", "releq"}
+    budgets = {row["n_evaluations"] for row in data["algorithms"].values()}
+    assert max(budgets) <= 24  # pop 6 x 4 generations for everyone (NSGA-II may evaluate fewer: no duplicates)
+    for row in data["algorithms"].values():
+        assert 0.0 < row["final_hypervolume"] <= 1.1 ** 2
+    cos = np.asarray(data["similarity"]["cosine"])
+    assert np.allclose(cos, cos.T) and np.allclose(np.diag(cos), 1.0) and data["similarity"]["names"][-1] == "W8A8"
+    for name in ("hypervolume.png", "similarity.png", "compare.json"):
+        assert (tmp_path / name).stat().st_size > 0
+    assert math.isfinite(data["w8a8"]["accuracy"])
