@@ -67,7 +67,40 @@ LEVEL_NAMES = ("mac", "rf", "array", "buffer", "dram")
 STATUS_OK = 0
 STATUS_NO_MAPPING = 1
 
-# ---- search limits ----
-# Spatial unrollings whose PE utilisation is below this fraction of the best unrolling's are not searched
-# (they cannot win on latency and, with fewer PEs sharing each fetched word, rarely on energy).
-SPATIAL_UTIL_KEEP = 0.5
+# ---- dataflow table (hw-flowq 6.3.3; Eyeriss ISCA'16 Sec. V) -- a new dataflow is one new row in each array ----
+# Per array axis (rows, columns): an optional primary dim (-1 = none) and the replication dims, of which a spatial
+# unrolling uses at most one besides the primary. DF_FOLD: the column replication may use every PE left free by
+# the primary unrolling (OS replicates whole P x Q blocks over the array). DF_PE_DIMS: the dims a PE may loop over
+# temporally (what it keeps stationary). In-PE lanes (SIMD packing / bit-serial lanes) may run along any dim.
+#                      RS      WS     OS
+DF_ROW_PRIMARY = np.array([DIM_R, -1, DIM_P], dtype=np.int64)
+DF_COL_PRIMARY = np.array([DIM_P, -1, DIM_Q], dtype=np.int64)
+DF_ROW_REPL = np.array([[1, 1, 1, 1, 0, 0, 0, 0],    # RS: N, G, M, C
+                        [0, 1, 0, 1, 0, 0, 0, 0],    # WS: G or C (input channels) along rows
+                        [0, 0, 0, 0, 0, 0, 0, 0]],   # OS: P only
+                       dtype=np.int64)
+DF_COL_REPL = np.array([[1, 1, 1, 1, 0, 0, 0, 0],    # RS: N, G, M, C
+                        [0, 1, 1, 0, 0, 0, 0, 0],    # WS: G or M (output channels) along columns
+                        [0, 1, 1, 0, 0, 0, 0, 0]],   # OS: G or M replicated over the free PEs
+                       dtype=np.int64)
+DF_FOLD = np.array([0, 0, 1], dtype=np.int64)
+DF_PE_DIMS = np.array([[1, 1, 1, 1, 0, 1, 0, 1],     # RS: 1-D row primitives (S, sliding Q) x N, G, M, C
+                       [0, 1, 1, 1, 0, 0, 1, 1],     # WS: weight dims G, M, C, R, S
+                       [1, 1, 1, 0, 1, 1, 0, 0]],    # OS: output dims N, G, M, P, Q
+                      dtype=np.int64)
+# dims whose loops reduce into one output (psum accumulation); lanes along them feed an adder tree
+REDUCTION_DIM = np.array([0, 0, 0, 1, 0, 0, 1, 1], dtype=np.int64)
+# relevance of each dim to weights / inputs / outputs (inputs depend on P, Q through the sliding window)
+RELEVANT = np.array([[0, 1, 1, 1, 0, 0, 1, 1],
+                     [1, 1, 0, 1, 1, 1, 1, 1],
+                     [1, 1, 1, 0, 1, 1, 0, 0]], dtype=np.int64)
+
+# ---- accounting conventions ----
+ACCOUNTING_EYERISS = 0   # a buffer fill is folded into the DRAM access (Eyeriss ISCA'16)
+ACCOUNTING_TIMELOOP = 1  # fills and updates are charged at the level written; psums in word_bits words
+ACCOUNTING_CODES = {"eyeriss": ACCOUNTING_EYERISS, "timeloop": ACCOUNTING_TIMELOOP}
+
+# ---- objective tie-break ----
+# The energy objective returns, among mappings within this relative tolerance of the best energy, the one with the
+# lowest latency; the latency objective the reverse (EDP: exact ties only, broken by energy).
+TIE_TOLERANCE = 0.005

@@ -43,7 +43,7 @@ def best_tiling(layer, b_w: int, b_a: int, b_out: int, spec: AcceleratorSpec) ->
     key = (layer.shape_key, int(b_w), int(b_a), int(b_out), spec.b_max, spec.buffer_size_bits)
     found = _TILING_MEMO.get(key)
     if found is None:
-        b_psum = int(_tiling._psum_bits(int(b_w), int(b_a), layer.reduction_size, spec.b_max))
+        b_psum = int(_tiling._psum_bits(int(b_w), int(b_a), layer.reduction_size, 0))
         status, bits, tile, order, _ = _tiling._best_buffer_tiling(
             _tiling.layer_bounds(layer), _tiling.layer_geometry(layer), int(b_w), int(b_a), int(b_out), b_psum,
             int(spec.buffer_size_bits))

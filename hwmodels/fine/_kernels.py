@@ -1,28 +1,36 @@
-"""Numba kernels of the Fine-level mapper: cost of one loop-nest mapping and the search over mappings (hw-flowq 3.3).
+"""Numba kernels of the Fine-level mapper: cost of one loop-nest mapping and the exact search over mappings (hw-flowq 3.3).
 
 Mapping model (four storage levels, Timeloop/Interstellar style; dims [N, G, M, C, P, Q, R, S] as in `_tiling`):
     for DRAM-level loops (factors D, group order order_d):          buffer holds the buffer tile  e_B = e_A * B
       for buffer-level loops (factors B, group order order_b):      array processes the array tile e_A = e_P * S
         spatial unrolling over PEs (factors S = rows x cols):       each PE holds its PE tile      e_P
-          PE loops (factors e_P; Q outermost with a sliding input window; V lanes / bit-serial lanes on M)
-Every factor divides its loop bound; bounds = D * B * S * e_P per dim.
+          PE loops (temporal factors; Q outermost with a sliding input window) x L lanes along one dim
+Spatial and lane factors may be imperfect: a loop of n iterations unrolled f-wide runs ceil(n / f) times and the
+last time leaves PEs / lanes idle. Costs are counted on the padded loop nest (bounds pb = factor products >= n):
+an idle PE or lane is charged like a busy one (no clock gating), utilisation counts only the real MACs. Temporal
+factors (PE tile, buffer, DRAM) multiply to the padded trip count; `_evaluate_mapping` takes the DRAM factor as
+ceil(bound / inner factors), so any user mapping is legal if it fits.
 
-Access counting per tensor (elements; hand-checkable against the Eyeriss ISCA'16 reuse-chain formulas):
-    weights / inputs   DRAM reads   = tile_B * fetches_D                       (`_tiling._dram_traffic_bits`)
+Access counting per tensor (elements of the padded nest; hand-checkable against the Eyeriss ISCA'16 reuse chain):
+    weights / inputs   DRAM reads   = tile_B * fetches_D  (`_tiling` reuse counting; a tensor that bypasses the
+                                      buffer is read from DRAM as often as the array asks for it)
                        buffer reads = tile_A * fetches_B * trips_D             (multicast: one read per unique word)
                        array        = n_pe * tile_P * fetches_B * trips_D      (one NoC delivery per receiving PE)
-                       RF reads     = MACs / L                                  (one RF word feeds the L lanes)
-    psums, per output  with a = DRAM visits, v = PE visits (= a*b), c = spatial reduction, d = Rtot / (v*c):
-                       DRAM (2a-1), buffer 2a(b-1) = 2(v-a), array ab(c-1) = v(c-1), RF 2abc(d-1) = 2(Rtot - v*c)
+                       RF reads     = one word per lane step (SIMD packs the lanes' operands in one word; a
+                                      bit-serial lane reads b bits of an operand, shared operands once per step)
+    psums, per output  with a = DRAM visits, v = PE visits, c = spatial reduction, Rtot = reduction size:
+                       DRAM (2a-1), buffer 2(v-a), array v(c-1), RF 2(Rtot/L_red - v*c)
+    fetches_B of inputs / psums count the reuse of the buffer order only when the PE's RF holds the PE tile's
+    whole input / psum set (residency, decided per PE tile); weights always stay (the PE tile's weights are held).
 Energy = sum of accesses x per-access energy, accesses converted to `word_bits` words at their bitwidth (buffer,
-array, DRAM) or to RF words (V operands per access, hw-flowq eq. 3). A buffer fill from DRAM is charged as the
-DRAM access (Eyeriss convention). MAC: one SIMD op of L lanes costs `mac`; a bit-serial MAC costs
-mac * b_w * b_a / b_max**2 (eq. 4).
+array, DRAM) or to RF words of b_max bits. Psums are 2*max(b_w, b_a) + ceil(log2(Rtot)) bits wide. Accounting
+"eyeriss": a buffer fill from DRAM is folded into the DRAM access; "timeloop": every word moved between DRAM and
+the buffer is also charged at the buffer, every operand delivered into a PE at its RF, and psums are word_bits wide.
 Latency (cycles) = max(compute, buffer bits / buffer bandwidth, DRAM bits / DRAM bandwidth).
 
 Array layouts (all int64 unless noted):
     bounds (8,), geom (4,) [stride_h, stride_w, h_in, w_in], bits (4,) [b_w, b_a, b_out, b_psum]
-    spec_i (11,) see SPEC_* indices below; spec_f (2,) float64 [dram_bw_bits_per_cycle, buffer_bw_bits_per_cycle]
+    spec_i (SPEC_LEN,) see SPEC_* indices; spec_f (2,) float64 [dram_bw_bits_per_cycle, buffer_bw_bits_per_cycle]
     energy (7,) float64 [mac, rf_filter, rf_ifmap, rf_psum, array, buffer, dram] per word access
     mapping (MAP_LEN,) see MAP_* offsets; metrics (MET_LEN,) float64 see MET_* offsets.
 """
@@ -33,21 +41,25 @@ import numpy as np
 from numba import njit
 
 from hwmodels import config
-from hwmodels.fine._tiling import (_best_buffer_tiling, _divisor_table, _divisors, _dram_bits_all_orders,
-                                   _dram_traffic_bits, _fetch_count, _footprint_bits, _footprint_lb_bits, _group_trips,
-                                   _input_extent, _odometer_next, _tile_elems)
+from hwmodels.fine._tiling import (_divisor_table, _fetch_count, _group_trips, _input_extent, _odometer_next,
+                                   _stored_inputs, _tile_elems)
+
+N_, G_, M_, C_, P_, Q_, R_, S_ = (config.DIM_N, config.DIM_G, config.DIM_M, config.DIM_C, config.DIM_P, config.DIM_Q,
+                                  config.DIM_R, config.DIM_S)
+TW, TI, TO = config.TENSOR_W, config.TENSOR_I, config.TENSOR_O
 
 # ---- spec_i indices ----
 SPEC_ROWS, SPEC_COLS, SPEC_PE_TYPE, SPEC_B_MAX, SPEC_LANES, SPEC_DATAFLOW = 0, 1, 2, 3, 4, 5
 SPEC_RF_FILTER, SPEC_RF_IFMAP, SPEC_RF_PSUM, SPEC_BUFFER_BITS, SPEC_WORD_BITS = 6, 7, 8, 9, 10
-SPEC_LEN = 11
+SPEC_BYPASS_W, SPEC_BYPASS_I, SPEC_ACCOUNTING = 11, 12, 13
+SPEC_LEN = 14
 # ---- energy indices ----
 E_MAC, E_RF_FILTER, E_RF_IFMAP, E_RF_PSUM, E_ARRAY, E_BUFFER, E_DRAM = 0, 1, 2, 3, 4, 5, 6
 # ---- mapping offsets ----
 MAP_ROWS = 0        # (8,) spatial factors along PE rows
 MAP_COLS = 8        # (8,) spatial factors along PE columns (OS: replication folded onto free PEs)
 MAP_PE = 16         # (8,) PE tile (lanes included)
-MAP_LANE_DIM = 24   # dim the in-PE lanes run along (M)
+MAP_LANE_DIM = 24   # dim the in-PE lanes run along
 MAP_LANES = 25      # lanes used (<= V for SIMD, <= lanes for bit-serial)
 MAP_BUF = 26        # (8,) buffer-level loop factors B
 MAP_ORDER_B = 34    # buffer-level group order
@@ -63,6 +75,20 @@ MET_UTIL = 9
 MET_BUFFER_BITS = 10
 MET_COUNTS = 11         # (12,) element accesses [W, I, psum] x [dram, buffer, array, rf]
 MET_LEN = 23
+# ---- PE-tile invariants (`_pe_terms`), float64 ----
+PT_NPE, PT_C, PT_PW, PT_PI, PT_AW, PT_AI, PT_NOUT, PT_RTOT, PT_MACS = 0, 1, 2, 3, 4, 5, 6, 7, 8
+PT_MAC_E, PT_W_RF, PT_I_RF, PT_PSUM_WF, PT_LRED, PT_STEPS, PT_CYC, PT_RES_I, PT_RES_O, PT_LEGAL = (
+    9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
+PT_LEN = 19
+# ---- search counters ----
+ST_SPATIAL, ST_SPATIAL_OPEN, ST_PE, ST_PE_OPEN, ST_BUF, ST_BUF_OPEN, ST_COSTED = 0, 1, 2, 3, 4, 5, 6
+ST_LEN = 7
+# ---- spatial candidate rows (`_spatial_candidates`) ----
+SC_ROWS, SC_COLS, SC_LANE_DIM, SC_LANES, SC_PB, SC_TRIPS = 0, 8, 16, 17, 18, 26
+SC_LEN = 34
+# ---- search state (best) ----
+B_KEY1, B_KEY2, B_ENERGY, B_LATENCY = 0, 1, 2, 3
+SLACK = 1e-9  # bounds are compared with this relative slack so that float rounding never prunes a tie
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
@@ -73,589 +99,914 @@ def _max_lanes(spec_i, b_w, b_a):
     return spec_i[SPEC_LANES]
 
 
-# What a PE keeps stationary per dataflow (hw-flowq 6.3.3, Eyeriss ISCA'16 Sec. V), as the PE-tile dims it may loop
-# over: RS all; WS weight dims G, M, C, R, S; OS output dims N, G, M, P, Q
-PE_DIMS = np.array([[1, 1, 1, 1, 1, 1, 1, 1], [0, 1, 1, 1, 0, 0, 1, 1], [1, 1, 1, 0, 1, 1, 0, 0]], dtype=np.int64)
+@njit(cache=True, **config.NJIT_FLAGS)
+def _words(elems, b, b_max):
+    """RF words of b_max bits holding `elems` values of b bits (b_max // b per word; a wider value spans words)."""
+    if b <= b_max:
+        per = b_max // b
+        return (elems + per - 1) // per
+    return elems * ((b + b_max - 1) // b_max)
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
-def _rf_words(elems, b, b_max):
-    """RF words of b_max bits needed for `elems` operands of b bits (b_max // b per word)."""
-    per_word = b_max // b
-    return (elems + per_word - 1) // per_word
+def _lane_terms(spec_i, energy, macs, lanes, lane_dim, b_w, b_a, b_psum):
+    """The SIMD / bit-serial cost terms (hw-flowq eq. 3 and 4), defined once for costing and bounding.
 
-
-@njit(cache=True, **config.NJIT_FLAGS)
-def _pe_needs(bounds, geom, pe):
-    """Operands a PE must hold: (weights, input window, input row, live psums, all psums of the PE tile).
-
-    The PE loops run Q outermost: the input window is N*G*C*h*S (sliding along Q), the live psums N*G*M*P.
+    SIMD: one RF word feeds the `lanes` packed (or one shared) operands, one b_max-wide MAC does `lanes` products.
+    Bit-serial: each lane reads an operand's bits (b / b_max words per MAC; an operand the lanes share is read once
+    per step) and needs b_w * b_a cycles per MAC; a lane-cycle costs mac / b_max**2.
+    Returns (weight RF words, input RF words, MAC energy, cycles per step, reduction lanes L_red, RF words per
+    psum element access).
     """
-    w, i_row, o_all = _tile_elems(bounds, pe, geom)
-    h = _input_extent(pe[4], pe[6], geom[0], bounds[4], bounds[6], geom[2])
-    win = pe[0] * pe[1] * pe[3] * h * min(pe[7], geom[3])
-    if win > i_row:
-        win = i_row
-    live = o_all // pe[5]
-    return w, win, i_row, live, o_all
+    b_max = spec_i[SPEC_B_MAX]
+    l_red = lanes if config.REDUCTION_DIM[lane_dim] == 1 else 1
+    l_out = lanes // l_red
+    psum_wf = _words(l_out, b_psum, b_max) / l_out
+    if spec_i[SPEC_PE_TYPE] == config.PE_SIMD:
+        return macs / lanes, macs / lanes, energy[E_MAC] * macs / lanes, 1, l_red, psum_wf
+    w_share = 1 if config.RELEVANT[TW, lane_dim] == 1 else lanes
+    i_share = 1 if config.RELEVANT[TI, lane_dim] == 1 else lanes
+    return (macs * b_w / (b_max * w_share), macs * b_a / (b_max * i_share),
+            energy[E_MAC] * macs * b_w * b_a / (b_max * b_max), b_w * b_a, l_red, psum_wf)
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
-def _pe_fits(bounds, geom, bits, spec_i, pe, i_resident, o_resident):
-    """Do the PE's RFs hold its tile? i_resident / o_resident: inputs / psums stay across buffer iterations."""
+def _pe_needs(geom, pe, lane_dim, lanes):
+    """Operands a PE holds: (weights, input window, all inputs, live psums, all psums) of its tile (lanes included).
+
+    The PE loops run Q outermost: the input window is N*G*C*h*w with w the columns of one lane step, the live psums
+    N*G*M*P (times the Q lanes).
+    """
+    w, i_all, o_all = _tile_elems(pe, pe, geom)
+    q_lanes = lanes if lane_dim == Q_ else 1
+    h = _input_extent(pe[P_], pe[R_], geom[0], geom[2])
+    wd = _input_extent(q_lanes, pe[S_], geom[1], geom[3])
+    win = min(pe[N_] * pe[G_] * pe[C_] * h * wd, i_all)
+    live = o_all // (pe[Q_] // q_lanes)
+    return w, win, i_all, live, o_all
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _pe_legal(spec_i, bits, geom, pe, lane_dim, lanes):
+    """The PE's RFs hold its weights, its input window and its live psums (monotone in every PE factor)."""
     b_max = spec_i[SPEC_B_MAX]
-    w, win, i_row, live, o_all = _pe_needs(bounds, geom, pe)
-    if _rf_words(w, bits[0], b_max) > spec_i[SPEC_RF_FILTER]:
-        return False
-    if _rf_words(i_row if i_resident else win, bits[1], b_max) > spec_i[SPEC_RF_IFMAP]:
-        return False
-    if _rf_words(o_all if o_resident else live, bits[3], b_max) > spec_i[SPEC_RF_PSUM]:
-        return False
-    return True
+    w, win, i_all, live, o_all = _pe_needs(geom, pe, lane_dim, lanes)
+    return (_words(w, bits[0], b_max) <= spec_i[SPEC_RF_FILTER] and _words(win, bits[1], b_max) <= spec_i[SPEC_RF_IFMAP]
+            and _words(live, bits[3], b_max) <= spec_i[SPEC_RF_PSUM])
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _footprint(tile, geom, bits, spec_i, complete):
+    """Buffer bits of a buffer tile: non-bypassed weights and inputs, outputs at b_out when `complete` (the tile
+    spans the reduction) else at the psum width. complete = -1 asks for the monotone lower bound (narrower width)."""
+    w, i, o = _tile_elems(tile, tile, geom)
+    total = 0
+    if spec_i[SPEC_BYPASS_W] == 0:
+        total += w * bits[0]
+    if spec_i[SPEC_BYPASS_I] == 0:
+        total += i * bits[1]
+    if complete == 1:
+        total += o * bits[2]
+    elif complete == 0:
+        total += o * bits[3]
+    else:
+        total += o * min(bits[2], bits[3])
+    return total
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _pe_terms(pb, geom, bits, spec_i, energy, rows, cols, pe, lanes, lane_dim, out):
+    """Invariants of one (spatial unrolling, lanes, PE tile) on padded bounds `pb`: fills out (PT_LEN,) float64."""
+    b_max = spec_i[SPEC_B_MAX]
+    arr = np.empty(8, dtype=np.int64)
+    n_pe = 1
+    c_sp = 1
+    steps = 1
+    macs = 1
+    r_tot = 1
+    for d in range(8):
+        s = rows[d] * cols[d]
+        n_pe *= s
+        arr[d] = s * pe[d]
+        steps *= pe[d]
+        macs *= pb[d]
+        if config.REDUCTION_DIM[d] == 1:
+            c_sp *= s
+            r_tot *= pb[d]
+    pw, pi, po = _tile_elems(pe, pe, geom)
+    aw, ai, ao = _tile_elems(arr, arr, geom)
+    n_out = _tile_elems(pb, pb, geom)[2]
+    w_rf, i_rf, mac_e, cyc, l_red, psum_wf = _lane_terms(spec_i, energy, macs, lanes, lane_dim, bits[0], bits[1],
+                                                         bits[3])
+    w, win, i_all, live, o_all = _pe_needs(geom, pe, lane_dim, lanes)
+    out[PT_NPE] = n_pe
+    out[PT_C] = c_sp
+    out[PT_PW] = pw
+    out[PT_PI] = pi
+    out[PT_AW] = aw
+    out[PT_AI] = ai
+    out[PT_NOUT] = n_out
+    out[PT_RTOT] = r_tot
+    out[PT_MACS] = macs
+    out[PT_MAC_E] = mac_e
+    out[PT_W_RF] = w_rf
+    out[PT_I_RF] = i_rf
+    out[PT_PSUM_WF] = psum_wf
+    out[PT_LRED] = l_red
+    out[PT_STEPS] = steps // lanes
+    out[PT_CYC] = cyc
+    out[PT_RES_I] = 1.0 if _words(i_all, bits[1], b_max) <= spec_i[SPEC_RF_IFMAP] else 0.0
+    out[PT_RES_O] = 1.0 if _words(o_all, bits[3], b_max) <= spec_i[SPEC_RF_PSUM] else 0.0
+    out[PT_LEGAL] = 1.0 if _pe_legal(spec_i, bits, geom, pe, lane_dim, lanes) else 0.0
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _dram_by_order(pb, tile_b, geom, bits, out_bits, out_visits):
+    """DRAM bits per DRAM order and tensor (6, 3) of buffer tiles `tile_b` (`_tiling` reuse counting), and a,
+    the DRAM visits per output element (6,). Bypassed tensors are filled in by the caller."""
+    total = 1
+    g_npq = 1
+    g_m = 1
+    g_crs = 1
+    o_tiles = 1
+    for d in range(8):
+        t = pb[d] // tile_b[d]
+        total *= t
+        grp = config.GROUP_OF_DIM[d]
+        if grp == 0:
+            g_npq *= t
+        elif grp == 1:
+            g_m *= t
+        elif grp == 2:
+            g_crs *= t
+        if config.RELEVANT[TO, d] == 1:
+            o_tiles *= t
+    w_el, i_el, o_el = _tile_elems(tile_b, tile_b, geom)
+    all_inputs = _stored_inputs(pb, geom)
+    for od in range(config.N_ORDERS):
+        out_bits[od, TW] = w_el * _fetch3(g_npq, g_m, g_crs, total, od, TW) * bits[0]
+        out_bits[od, TI] = max(i_el * _fetch3(g_npq, g_m, g_crs, total, od, TI), all_inputs) * bits[1]
+        visits = _fetch3(g_npq, g_m, g_crs, total, od, TO)
+        out_bits[od, TO] = o_el * (o_tiles * bits[2] + 2 * (visits - o_tiles) * bits[3])
+        out_visits[od] = visits // o_tiles
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _order_cost(pt, bits, spec_i, spec_f, energy, total_d, total_b, f_bw, f_bi, f_bo, o_tiles_b, red_d,
+                dram_w, dram_i, dram_o, a_visits, lv, cnt):
+    """Energy by level lv (5,), counts cnt (12,) and (energy, latency, compute, buffer bits, DRAM bits) of one mapping
+    from its PE-tile invariants `pt`, buffer fetch counts and DRAM traffic (see the module docstring)."""
+    b_w, b_a, b_psum = bits[0], bits[1], bits[3]
+    b_max = spec_i[SPEC_B_MAX]
+    word = spec_i[SPEC_WORD_BITS]
+    n_out = pt[PT_NOUT]
+    w_arr = pt[PT_NPE] * pt[PT_PW] * f_bw * total_d
+    i_arr = pt[PT_NPE] * pt[PT_PI] * f_bi * total_d
+    w_buf = 0.0 if spec_i[SPEC_BYPASS_W] == 1 else pt[PT_AW] * f_bw * total_d
+    i_buf = 0.0 if spec_i[SPEC_BYPASS_I] == 1 else pt[PT_AI] * f_bi * total_d
+    v = (f_bo // o_tiles_b) * red_d
+    p_dram = n_out * (2 * a_visits - 1)
+    p_buf = 2.0 * n_out * (v - a_visits)
+    p_arr = n_out * v * (pt[PT_C] - 1)
+    p_rf = 2.0 * n_out * (pt[PT_RTOT] / pt[PT_LRED] - v * pt[PT_C])
+    dram_bits = dram_w + dram_i + dram_o
+    buffer_bits = w_buf * b_w + i_buf * b_a + p_buf * b_psum
+    lv[0] = pt[PT_MAC_E]
+    lv[1] = (pt[PT_W_RF] * energy[E_RF_FILTER] + pt[PT_I_RF] * energy[E_RF_IFMAP]
+             + p_rf * pt[PT_PSUM_WF] * energy[E_RF_PSUM])
+    lv[2] = (w_arr * b_w + i_arr * b_a + p_arr * b_psum) / word * energy[E_ARRAY]
+    lv[3] = buffer_bits / word * energy[E_BUFFER]
+    lv[4] = dram_bits / word * energy[E_DRAM]
+    if spec_i[SPEC_ACCOUNTING] == config.ACCOUNTING_TIMELOOP:
+        # fills charged where written: operands delivered into the PEs at their RF, buffer <-> DRAM words at the buffer
+        lv[1] += w_arr * b_w / b_max * energy[E_RF_FILTER] + i_arr * b_a / b_max * energy[E_RF_IFMAP]
+        staged = dram_o
+        if spec_i[SPEC_BYPASS_W] == 0:
+            staged += dram_w
+        if spec_i[SPEC_BYPASS_I] == 0:
+            staged += dram_i
+        lv[3] += staged / word * energy[E_BUFFER]
+    e_total = lv[0] + lv[1] + lv[2] + lv[3] + lv[4]
+    compute = total_d * total_b * pt[PT_STEPS] * pt[PT_CYC]
+    latency = compute
+    if spec_f[1] > 0:
+        latency = max(latency, (buffer_bits + dram_bits) / spec_f[1])
+    if spec_f[0] > 0:
+        latency = max(latency, dram_bits / spec_f[0])
+    cnt[0], cnt[1], cnt[2], cnt[3] = dram_w / b_w, w_buf, w_arr, pt[PT_MACS]
+    cnt[4], cnt[5], cnt[6], cnt[7] = dram_i / b_a, i_buf, i_arr, pt[PT_MACS]
+    cnt[8], cnt[9], cnt[10], cnt[11] = p_dram, p_buf, p_arr, p_rf
+    return e_total, latency, compute, buffer_bits, dram_bits
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _fetch3(g_npq, g_m, g_crs, total, order, tensor):
+    """`_tiling._fetch_count` on scalar group trips (no allocation in the hot loop)."""
+    irrelevant = config.IRRELEVANT_GROUP[tensor]
+    for k in range(3):
+        g = config.LOOP_ORDERS[order, k]
+        trips = g_npq if g == 0 else (g_m if g == 1 else g_crs)
+        if g == irrelevant:
+            return total // trips
+        if trips > 1:
+            return total
+    return total
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _buffer_fetches(buf, total_b, ob, pt):
+    """Buffer-level fetch counts (weights, inputs, psums) of order `ob`; inputs / psums get the order's reuse only
+    when the PE tile is resident in the RF (`PT_RES_I`, `PT_RES_O`)."""
+    gt_b = _group_trips(buf)
+    f_bw = _fetch_count(gt_b, total_b, ob, TW)
+    f_bi = _fetch_count(gt_b, total_b, ob, TI) if pt[PT_RES_I] > 0 else total_b
+    f_bo = _fetch_count(gt_b, total_b, ob, TO) if pt[PT_RES_O] > 0 else total_b
+    return f_bw, f_bi, f_bo
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _bypass_dram(pt, spec_i, bits, dram_w, dram_i, f_bw, f_bi, total_d, all_inputs):
+    """DRAM bits of weights / inputs after bypass: a bypassed tensor is read as often as the array fetches it."""
+    if spec_i[SPEC_BYPASS_W] == 1:
+        dram_w = pt[PT_AW] * f_bw * total_d * bits[0]
+    if spec_i[SPEC_BYPASS_I] == 1:
+        dram_i = max(pt[PT_AI] * f_bi * total_d, all_inputs) * bits[1]
+    return dram_w, dram_i
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
 def _evaluate_mapping(bounds, geom, bits, spec_i, spec_f, energy, mapping, metrics):
     """Cost of one full mapping. Fills `metrics` (MET_LEN,) float64; returns a status code.
 
-    Returns `config.STATUS_NO_MAPPING` if a factor does not divide, the array or an RF / the buffer overflows.
+    The DRAM factor of each dim is ceil(bound / (spatial x PE x buffer factors)), so factors need not divide.
+    Returns `config.STATUS_NO_MAPPING` if the array, the lanes, an RF or the buffer overflows.
     """
-    b_w, b_a, b_out, b_psum = bits[0], bits[1], bits[2], bits[3]
+    rows = mapping[MAP_ROWS:MAP_ROWS + 8]
+    cols = mapping[MAP_COLS:MAP_COLS + 8]
     pe = mapping[MAP_PE:MAP_PE + 8]
     buf = mapping[MAP_BUF:MAP_BUF + 8]
     lanes = mapping[MAP_LANES]
     lane_dim = mapping[MAP_LANE_DIM]
-    arr = np.empty(8, dtype=np.int64)
+    if lanes < 1 or lane_dim < 0 or lane_dim > 7 or pe[lane_dim] % lanes != 0:
+        return config.STATUS_NO_MAPPING
+    if lanes > _max_lanes(spec_i, bits[0], bits[1]):
+        return config.STATUS_NO_MAPPING
+    pb = np.empty(8, dtype=np.int64)
     tile_b = np.empty(8, dtype=np.int64)
     trips_d = np.empty(8, dtype=np.int64)
     rows_used = 1
     cols_used = 1
+    total_d = 1
+    total_b = 1
     for d in range(8):
-        rows_used *= mapping[MAP_ROWS + d]
-        cols_used *= mapping[MAP_COLS + d]
-        arr[d] = pe[d] * mapping[MAP_ROWS + d] * mapping[MAP_COLS + d]
-        tile_b[d] = arr[d] * buf[d]
-        if tile_b[d] < 1 or bounds[d] % tile_b[d] != 0:
+        if rows[d] < 1 or cols[d] < 1 or pe[d] < 1 or buf[d] < 1:
             return config.STATUS_NO_MAPPING
-        trips_d[d] = bounds[d] // tile_b[d]
-        if PE_DIMS[spec_i[SPEC_DATAFLOW], d] == 0 and pe[d] != 1 and not (d == lane_dim and pe[d] == lanes):
-            return config.STATUS_NO_MAPPING
-    n_pe = rows_used * cols_used
-    if lanes < 1 or pe[lane_dim] % lanes != 0 or lanes > _max_lanes(spec_i, b_w, b_a):
-        return config.STATUS_NO_MAPPING
-    if spec_i[SPEC_DATAFLOW] == config.DATAFLOW_OS:
-        if n_pe > spec_i[SPEC_ROWS] * spec_i[SPEC_COLS]:
+        rows_used *= rows[d]
+        cols_used *= cols[d]
+        tile_b[d] = rows[d] * cols[d] * pe[d] * buf[d]
+        trips_d[d] = (bounds[d] + tile_b[d] - 1) // tile_b[d]
+        pb[d] = tile_b[d] * trips_d[d]
+        total_d *= trips_d[d]
+        total_b *= buf[d]
+    if config.DF_FOLD[spec_i[SPEC_DATAFLOW]] == 1:
+        if rows_used * cols_used > spec_i[SPEC_ROWS] * spec_i[SPEC_COLS]:
             return config.STATUS_NO_MAPPING
     elif rows_used > spec_i[SPEC_ROWS] or cols_used > spec_i[SPEC_COLS]:
         return config.STATUS_NO_MAPPING
-    if _footprint_bits(bounds, tile_b, geom, b_w, b_a, b_out, b_psum) > spec_i[SPEC_BUFFER_BITS]:
+    complete = 1 if (tile_b[C_] == pb[C_] and tile_b[R_] == pb[R_] and tile_b[S_] == pb[S_]) else 0
+    if _footprint(tile_b, geom, bits, spec_i, complete) > spec_i[SPEC_BUFFER_BITS]:
         return config.STATUS_NO_MAPPING
-    order_b = mapping[MAP_ORDER_B]
-    order_d = mapping[MAP_ORDER_D]
-    # ---- buffer-level reuse ----
-    gt_b = _group_trips(buf)
-    total_b = gt_b[0] * gt_b[1] * gt_b[2] * buf[1]
-    f_bw = _fetch_count(gt_b, total_b, order_b, config.TENSOR_W)
-    f_bi = _fetch_count(gt_b, total_b, order_b, config.TENSOR_I)
-    f_bo = _fetch_count(gt_b, total_b, order_b, config.TENSOR_O)
-    i_resident = f_bi < total_b
-    o_resident = f_bo < total_b
-    if not _pe_fits(bounds, geom, bits, spec_i, pe, i_resident, o_resident):
+    pt = np.empty(PT_LEN, dtype=np.float64)
+    _pe_terms(pb, geom, bits, spec_i, energy, rows, cols, pe, lanes, lane_dim, pt)
+    if pt[PT_LEGAL] == 0:
         return config.STATUS_NO_MAPPING
+    f_bw, f_bi, f_bo = _buffer_fetches(buf, total_b, mapping[MAP_ORDER_B], pt)
+    dram = np.empty((config.N_ORDERS, 3), dtype=np.int64)
+    visits = np.empty(config.N_ORDERS, dtype=np.int64)
+    _dram_by_order(pb, tile_b, geom, bits, dram, visits)
+    od = mapping[MAP_ORDER_D]
+    all_inputs = _stored_inputs(pb, geom)
+    dram_w, dram_i = _bypass_dram(pt, spec_i, bits, float(dram[od, TW]), float(dram[od, TI]), f_bw, f_bi, total_d,
+                                  all_inputs)
+    o_tiles_b = buf[N_] * buf[G_] * buf[M_] * buf[P_] * buf[Q_]
+    red_d = trips_d[C_] * trips_d[R_] * trips_d[S_]
     metrics[:] = 0.0
-    _fill_costs(bounds, geom, bits, spec_i, spec_f, energy, pe, arr, n_pe, lanes, buf, trips_d, order_d,
-                f_bw, f_bi, f_bo, metrics)
-    return config.STATUS_OK
-
-
-@njit(cache=True, **config.NJIT_FLAGS)
-def _mac_and_rf_costs(spec_i, energy, macs, lanes, b_w, b_a, b_max):
-    """Weight / input RF words read, MAC energy and cycles per MAC step (hw-flowq eq. 3 and 4).
-
-    SIMD: one RF word feeds `lanes` packed operands and one full-width MAC does `lanes` products.
-    Bit-serial: operands trickle in bit by bit (b_w * b_a cycles per MAC per lane); a lane-cycle costs
-    mac / b_max**2. Returns (w_rf_words, i_rf_words, mac_energy, cycles_per_mac).
-    """
-    if spec_i[SPEC_PE_TYPE] == config.PE_SIMD:
-        return macs / lanes, macs / lanes, energy[E_MAC] * macs / lanes, 1
-    return (macs * b_w / b_max, macs * b_a / (lanes * b_max),
-            energy[E_MAC] * macs * b_w * b_a / (b_max * b_max), b_w * b_a)
-
-
-@njit(cache=True, **config.NJIT_FLAGS)
-def _fill_costs(bounds, geom, bits, spec_i, spec_f, energy, pe, arr, n_pe, lanes, buf, trips_d, order_d,
-                f_bw, f_bi, f_bo, metrics):
-    """Access counts, energy by level, latency for a legal mapping (see the module docstring for the formulas)."""
-    b_w, b_a, b_out, b_psum = bits[0], bits[1], bits[2], bits[3]
-    b_max = spec_i[SPEC_B_MAX]
-    word = spec_i[SPEC_WORD_BITS]
-    macs = 1
-    for d in range(8):
-        macs *= bounds[d]
-    total_d = 1
-    for d in range(8):
-        total_d *= trips_d[d]
-    tile_b = np.empty(8, dtype=np.int64)
-    for d in range(8):
-        tile_b[d] = arr[d] * buf[d]
-    # DRAM level (shared counting with Mid)
-    dw, di, do = _dram_traffic_bits(bounds, tile_b, geom, order_d, b_w, b_a, b_out, b_psum)
-    gt_d = _group_trips(trips_d)
-    o_tiles_d = trips_d[0] * trips_d[1] * trips_d[2] * trips_d[4] * trips_d[5]
-    a_visits = _fetch_count(gt_d, total_d, order_d, config.TENSOR_O) // o_tiles_d
-    red_d = trips_d[3] * trips_d[6] * trips_d[7]
-    o_tiles_b = buf[0] * buf[1] * buf[2] * buf[4] * buf[5]
-    v_pe = (f_bo // o_tiles_b) * red_d
-    # per-visit tiles
-    pw, pi, po = _tile_elems(bounds, pe, geom)
-    aw, ai, ao = _tile_elems(bounds, arr, geom)
-    c_spatial = (arr[3] // pe[3]) * (arr[6] // pe[6]) * (arr[7] // pe[7])
-    r_tot = bounds[3] * bounds[6] * bounds[7]
-    n_out = bounds[0] * bounds[1] * bounds[2] * bounds[4] * bounds[5]
-    # element counts
-    w_dram = dw // b_w
-    i_dram = di // b_a
-    w_buf = aw * f_bw * total_d
-    i_buf = ai * f_bi * total_d
-    w_arr = n_pe * pw * f_bw * total_d
-    i_arr = n_pe * pi * f_bi * total_d
-    w_rf_words, i_rf_words, mac_energy, cyc_per_mac = _mac_and_rf_costs(spec_i, energy, macs, lanes, b_w, b_a, b_max)
-    p_dram = n_out * (2 * a_visits - 1)
-    p_buf = n_out * 2 * (v_pe - a_visits)
-    p_arr = n_out * v_pe * (c_spatial - 1)
-    p_rf = n_out * 2 * (r_tot - v_pe * c_spatial)
-    psums_per_word = min(lanes, b_max // b_psum)
-    if psums_per_word < 1:
-        psums_per_word = 1
-    lv = metrics[MET_LEVELS:MET_LEVELS + 5]
-    lv[0] = mac_energy
-    lv[1] = (w_rf_words * energy[E_RF_FILTER] + i_rf_words * energy[E_RF_IFMAP]
-             + p_rf / psums_per_word * energy[E_RF_PSUM])
-    lv[2] = (w_arr * b_w + i_arr * b_a + p_arr * b_psum) / word * energy[E_ARRAY]
-    buffer_bits = w_buf * b_w + i_buf * b_a + p_buf * b_psum
-    lv[3] = buffer_bits / word * energy[E_BUFFER]
-    dram_bits = dw + di + do
-    lv[4] = dram_bits / word * energy[E_DRAM]
-    metrics[MET_ENERGY] = lv[0] + lv[1] + lv[2] + lv[3] + lv[4]
-    pe_steps = 1
-    for d in range(8):
-        pe_steps *= pe[d]
-    pe_steps //= lanes
-    total_b = 1
-    for d in range(8):
-        total_b *= buf[d]
-    compute = float(total_d * total_b * pe_steps * cyc_per_mac)
-    latency = compute
-    if spec_f[1] > 0:
-        latency = max(latency, (buffer_bits + dram_bits) / spec_f[1])
-    if spec_f[0] > 0:
-        latency = max(latency, dram_bits / spec_f[0])
+    lv = metrics[MET_LEVELS:MET_LEVELS + config.N_LEVELS]
+    cnt = metrics[MET_COUNTS:MET_COUNTS + 12]
+    e_total, latency, compute, buffer_bits, dram_bits = _order_cost(
+        pt, bits, spec_i, spec_f, energy, float(total_d), float(total_b), f_bw, f_bi, f_bo, o_tiles_b, red_d,
+        dram_w, dram_i, float(dram[od, TO]), visits[od], lv, cnt)
+    metrics[MET_ENERGY] = e_total
     metrics[MET_LATENCY] = latency
     metrics[MET_COMPUTE] = compute
     metrics[MET_DRAM_BITS] = dram_bits
-    peak = spec_i[SPEC_ROWS] * spec_i[SPEC_COLS] * _max_lanes(spec_i, b_w, b_a) / cyc_per_mac
-    metrics[MET_UTIL] = macs / (compute * peak)
+    real_macs = 1
+    for d in range(8):
+        real_macs *= bounds[d]
+    peak = spec_i[SPEC_ROWS] * spec_i[SPEC_COLS] * _max_lanes(spec_i, bits[0], bits[1]) / pt[PT_CYC]
+    metrics[MET_UTIL] = real_macs / (compute * peak)
     metrics[MET_BUFFER_BITS] = buffer_bits
-    cnt = metrics[MET_COUNTS:MET_COUNTS + 12]
-    cnt[0], cnt[1], cnt[2], cnt[3] = w_dram, w_buf, w_arr, macs
-    cnt[4], cnt[5], cnt[6], cnt[7] = i_dram, i_buf, i_arr, macs
-    cnt[8], cnt[9], cnt[10], cnt[11] = p_dram, p_buf, p_arr, p_rf
+    return config.STATUS_OK
+
+
+# ---------------------------------------------------------------- search ----------------------------------------
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
-def _objective_value(objective, energy_value, latency):
-    """Primary key of the search; ties are broken by the other metric."""
-    if objective == config.OBJ_ENERGY:
-        return energy_value
-    if objective == config.OBJ_LATENCY:
-        return latency
-    return energy_value * latency
+def _ceil_values(n, lo, cap):
+    """Distinct ceil(n / t), t = 1..n, within [lo, cap], ascending: the only unrolling factors worth trying for a
+    loop of n iterations. Any other factor f has a smaller one with the same trip count ceil(n / f), which pads the
+    loop less and idles fewer PEs; every cost term is non-decreasing in the padded bound at a fixed trip count."""
+    out = np.empty(2 * int(np.sqrt(n)) + 3, dtype=np.int64)
+    k = 0
+    last = -1
+    for t in range(n, 0, -1):  # ascending f
+        f = (n + t - 1) // t
+        if f != last and lo <= f <= cap:
+            out[k] = f
+            k += 1
+        last = f
+    return out[:k]
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
-def _spatial_candidates(bounds, spec_i):
-    """Spatial unrollings legal for the dataflow: (k, 16) int64 rows [rows factors (8), cols factors (8)].
+def _metric(which, e, lat):
+    if which == config.OBJ_ENERGY:
+        return e
+    if which == config.OBJ_LATENCY:
+        return lat
+    return e * lat
 
-    RS (Eyeriss row stationary): kernel rows R along PE rows, output rows P along columns, replicated over one of
-    N/G/M/C on the free rows and one on the free columns. WS: input channels (C or G) along rows x output channels
-    (M or G) along columns. OS: output rows P x columns Q, replicated over M (or G) on the free PEs.
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _bounded_out(e_lb, lat_lb, best, mode):
+    """True when a subtree with energy / latency lower bounds (e_lb, lat_lb) cannot hold a better mapping.
+
+    mode (4,) float64: [objective, tie-break metric, capped metric (-1 none), cap value]."""
+    key_lb = _metric(int(mode[0]), e_lb, lat_lb)
+    if key_lb > best[B_KEY1] * (1 + SLACK):
+        return True
+    if mode[2] >= 0 and _metric(int(mode[2]), e_lb, lat_lb) > mode[3] * (1 + SLACK):
+        return True
+    return False
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _spatial_candidates(bounds, spec_i, lmax):
+    """Every spatial unrolling x lane choice of the search space (module docstring of `mapper`), minimal factors only.
+
+    Returns (k, SC_LEN) int64 rows [rows (8), cols (8), lane dim, lanes, padded bounds (8), temporal trips (8)].
     """
-    rows = spec_i[SPEC_ROWS]
-    cols = spec_i[SPEC_COLS]
     flow = spec_i[SPEC_DATAFLOW]
-    cap = 4096
-    out = np.ones((cap, 16), dtype=np.int64)
+    n_rows = spec_i[SPEC_ROWS]
+    n_cols = spec_i[SPEC_COLS]
+    rp = config.DF_ROW_PRIMARY[flow]
+    cp = config.DF_COL_PRIMARY[flow]
+    cap = 256
+    out = np.ones((cap, SC_LEN), dtype=np.int64)
     k = 0
-    rep_dims = np.array([0, 1, 2, 3], dtype=np.int64)
-    if flow == config.DATAFLOW_RS:
-        r0 = 1
-        for v in _divisors(bounds[6]):
-            if v <= rows:
-                r0 = v
-        for x in rep_dims:
-            for fx in _divisors(bounds[x]):
-                if fx * r0 > rows:
-                    break
-                for p0 in _divisors(bounds[4]):
-                    if p0 > cols:
-                        break
-                    for y in rep_dims:
-                        rem_y = bounds[y] // fx if y == x else bounds[y]
-                        for fy in _divisors(rem_y):
-                            if fy * p0 > cols:
-                                break
-                            if (fx == 1 and x != 0) or (fy == 1 and y != 0):
-                                continue
-                            if k < cap:
-                                out[k, 6] = r0
-                                out[k, x] = fx
-                                out[k, 8 + 4] = p0
-                                out[k, 8 + y] = fy
-                                k += 1
-    elif flow == config.DATAFLOW_WS:
-        for x in (1, 3):
-            for fx in _divisors(bounds[x]):
-                if fx > rows:
-                    break
-                for y in (1, 2):
-                    rem_y = bounds[y] // fx if y == x else bounds[y]
-                    for fy in _divisors(rem_y):
-                        if fy > cols:
-                            break
-                        if (fx == 1 and x != 3) or (fy == 1 and y != 2):
+    rem0 = bounds.copy()
+    one = np.ones(1, dtype=np.int64)
+    for fr in (_ceil_values(rem0[rp], 1, n_rows) if rp >= 0 else one):
+        rem1 = rem0.copy()
+        if rp >= 0:
+            rem1[rp] = (rem0[rp] + fr - 1) // fr
+        for xr in range(-1, 8):
+            if xr >= 0 and (config.DF_ROW_REPL[flow, xr] == 0 or rem1[xr] == 1):
+                continue
+            for fxr in (_ceil_values(rem1[xr], 2, n_rows // fr) if xr >= 0 else one):
+                rem2 = rem1.copy()
+                if xr >= 0:
+                    rem2[xr] = (rem1[xr] + fxr - 1) // fxr
+                rows_used = fr * fxr
+                for fc in (_ceil_values(rem2[cp], 1, n_cols) if cp >= 0 else one):
+                    rem3 = rem2.copy()
+                    if cp >= 0:
+                        rem3[cp] = (rem2[cp] + fc - 1) // fc
+                    if config.DF_FOLD[flow] == 1:
+                        cap_c = (n_rows // rows_used) * (n_cols // fc)
+                    else:
+                        cap_c = n_cols // fc
+                    for xc in range(-1, 8):
+                        if xc >= 0 and (config.DF_COL_REPL[flow, xc] == 0 or rem3[xc] == 1):
                             continue
-                        if k < cap:
-                            out[k, x] = fx
-                            out[k, 8 + y] = fy
-                            k += 1
-    else:
-        for p0 in _divisors(bounds[4]):
-            if p0 > rows:
-                break
-            for q0 in _divisors(bounds[5]):
-                if q0 > cols:
-                    break
-                free = (rows // p0) * (cols // q0)
-                for x in (1, 2):
-                    for fx in _divisors(bounds[x]):
-                        if fx > free:
-                            break
-                        if fx == 1 and x != 2:
-                            continue
-                        if k < cap:
-                            out[k, 4] = p0
-                            out[k, 8 + 5] = q0
-                            out[k, 8 + x] = fx
-                            k += 1
+                        for fxc in (_ceil_values(rem3[xc], 2, cap_c) if xc >= 0 else one):
+                            rem4 = rem3.copy()
+                            if xc >= 0:
+                                rem4[xc] = (rem3[xc] + fxc - 1) // fxc
+                            for ld in range(-1, 8):
+                                if ld >= 0 and rem4[ld] == 1:
+                                    continue
+                                for lanes in (_ceil_values(rem4[ld], 2, lmax) if ld >= 0 else one):
+                                    if k == cap:
+                                        cap *= 2
+                                        grown = np.ones((cap, SC_LEN), dtype=np.int64)
+                                        grown[:k] = out[:k]
+                                        out = grown
+                                    row = out[k]
+                                    for d in range(8):
+                                        row[SC_ROWS + d] = 1
+                                        row[SC_COLS + d] = 1
+                                    if rp >= 0:
+                                        row[SC_ROWS + rp] *= fr
+                                    if xr >= 0:
+                                        row[SC_ROWS + xr] *= fxr
+                                    if cp >= 0:
+                                        row[SC_COLS + cp] *= fc
+                                    if xc >= 0:
+                                        row[SC_COLS + xc] *= fxc
+                                    row[SC_LANE_DIM] = ld if ld >= 0 else M_
+                                    row[SC_LANES] = lanes
+                                    for d in range(8):
+                                        t = rem4[d]
+                                        if d == ld:
+                                            t = (rem4[d] + lanes - 1) // lanes
+                                        sigma = row[SC_ROWS + d] * row[SC_COLS + d] * (lanes if d == ld else 1)
+                                        row[SC_TRIPS + d] = t
+                                        row[SC_PB + d] = sigma * t
+                                    k += 1
     return out[:k]
 
 
-@njit(cache=True, **config.NJIT_FLAGS)
-def _maximal_pe_tiles(bounds, geom, bits, spec_i, rem, lane_dim, lanes):
-    """PE tiles (lanes included) over the remaining bounds whose minimal RF needs fit, keeping only maximal ones
-    (no factor other than N can grow to its next divisor and still fit): (k, 8) int64.
-
-    N is exempt so that every batch-1 candidate stays a candidate at batch n (batch n never costs more than n x
-    batch 1)."""
-    allowed = rem.copy()
-    for d in range(8):
-        if PE_DIMS[spec_i[SPEC_DATAFLOW], d] == 0:
-            allowed[d] = 1
-    table, counts = _divisor_table(allowed)
-    # Q (output columns) enters no minimal RF need (inputs slide along it, live psums exclude it), so a maximal
-    # tile always takes all of it: enumerate only that value
-    table[config.DIM_Q, 0] = allowed[config.DIM_Q]
-    counts[config.DIM_Q] = 1
-    idx = np.zeros(8, dtype=np.int64)
-    pe_t = np.ones(8, dtype=np.int64)
-    grown = np.ones(8, dtype=np.int64)
-    cap = 64
-    out = np.empty((cap, 8), dtype=np.int64)
-    k = 0
-    while True:
-        for d in range(8):
-            pe_t[d] = table[d, idx[d]]
-        pe_t[lane_dim] *= lanes
-        fits = _pe_fits(bounds, geom, bits, spec_i, pe_t, False, False)
-        if fits:
-            maximal = True
-            for d in range(1, 8):  # growing N alone does not disqualify a tile (batch-1 tiles stay candidates)
-                if idx[d] + 1 < counts[d]:
-                    grown[:] = pe_t
-                    grown[d] = pe_t[d] // table[d, idx[d]] * table[d, idx[d] + 1]
-                    if _pe_fits(bounds, geom, bits, spec_i, grown, False, False):
-                        maximal = False
-                        break
-            if maximal:
-                if k == cap:
-                    cap *= 2
-                    bigger = np.empty((cap, 8), dtype=np.int64)
-                    bigger[:k] = out[:k]
-                    out = bigger
-                out[k, :] = pe_t
-                k += 1
-        if not _odometer_next(idx, counts, fits):
-            break
-    return out[:k]
-
 
 @njit(cache=True, **config.NJIT_FLAGS)
-def _search_layer(bounds, geom, bits, spec_i, spec_f, energy, objective, best_mapping, stats):
-    """Best mapping of one layer for `objective` (config.OBJ_*). Fills best_mapping (MAP_LEN,) and
-    stats (2,) [mappings evaluated, legal mappings]; returns a status code.
+def _spatial_lower_bound(geom, bits, spec_i, energy, spec_f, row, pe_red_max):
+    """(energy, latency) no mapping with this spatial unrolling and lane choice can go below.
 
-    Search space: spatial unrollings of the dataflow using >= SPATIAL_UTIL_KEEP of the best PE count among the
-    unrollings that do not split the batch (so batch-1 candidates stay candidates at any batch), every lane
-    count along M (divisor of the remaining M, <= V or lanes), maximal PE tiles, every buffer tiling that fits,
-    every buffer-level x DRAM-level group order (6 x 6). Ties keep the first mapping found (deterministic).
+    MAC and operand RF reads are exact; psum RF accesses assume the largest PE reduction the PE dims allow; every
+    PE receives each weight / input it uses at least once (weights: |W| times the PEs that share no weight dim,
+    inputs: every used input times the M replication); every weight and input leaves the buffer at least once
+    (unless bypassed) and DRAM at least once; outputs cross the array once per spatial reduction step and leave DRAM
+    once at b_out. Latency: the exact compute cycles of the unrolling, and the compulsory DRAM bits / bandwidth.
     """
-    b_w, b_a = bits[0], bits[1]
-    lmax = _max_lanes(spec_i, b_w, b_a)
-    spatial = _spatial_candidates(bounds, spec_i)
-    n_sp = spatial.shape[0]
-    pe_count = np.ones(n_sp, dtype=np.int64)
-    best_count = 0
-    for s in range(n_sp):
-        for d in range(16):
-            pe_count[s] *= spatial[s, d]
-        if spatial[s, config.DIM_N] * spatial[s, 8 + config.DIM_N] == 1:  # reference ignores batch unrolling
-            best_count = max(best_count, pe_count[s])
-    best = np.array([np.inf, np.inf])
-    counters = np.zeros(2, dtype=np.int64)
-    rem = np.empty(8, dtype=np.int64)
-    # the buffer-tiling minimum (what Mid reports) bounds every mapping's DRAM traffic from below
-    status, dram_min, _, _, _ = _best_buffer_tiling(bounds, geom, b_w, b_a, bits[2], bits[3],
-                                                    spec_i[SPEC_BUFFER_BITS])
-    if status != config.STATUS_OK:
-        dram_min = 0
-    # first pass: well-utilised unrollings only; if none of them fits (tiny buffer), retry with every unrolling
-    for attempt in range(2):
-        keep = config.SPATIAL_UTIL_KEEP if attempt == 0 else 0.0
-        if attempt == 1 and best[0] < np.inf:
-            break
-        _search_spatial(bounds, geom, bits, spec_i, spec_f, energy, objective, spatial, pe_count, keep * best_count,
-                        lmax, dram_min, best, best_mapping, counters, rem)
-    stats[0] = counters[0]
-    stats[1] = counters[1]
-    return config.STATUS_OK if best[0] < np.inf else config.STATUS_NO_MAPPING
-
-
-@njit(cache=True, **config.NJIT_FLAGS)
-def _search_spatial(bounds, geom, bits, spec_i, spec_f, energy, objective, spatial, pe_count, min_pes, lmax, dram_min,
-                    best, best_mapping, counters, rem):
-    """Search every spatial unrolling using >= min_pes PEs (see `_search_layer`), best bound first.
-
-    Branch and bound: every (spatial unrolling, lanes, PE tile) gets a lower bound of the objective
-    (`_energy_lower_bound`; latency >= max(compute cycles, DRAM minimum / bandwidth)); they are searched in
-    ascending bound order and the search stops at the first bound above the best objective found, so the result
-    equals the exhaustive search's (ties within 1e-9 are still searched).
-    """
-    b_w, b_a = bits[0], bits[1]
-    cyc_per_mac = 1 if spec_i[SPEC_PE_TYPE] == config.PE_SIMD else b_w * b_a
+    b_w, b_a, b_out, b_psum = bits[0], bits[1], bits[2], bits[3]
+    word = spec_i[SPEC_WORD_BITS]
+    pb = row[SC_PB:SC_PB + 8]
+    lanes = row[SC_LANES]
+    lane_dim = row[SC_LANE_DIM]
+    n_pe = 1
+    s_not_w = 1
+    s_m = 1
+    c_sp = 1
     macs = 1
+    r_tot = 1
     for d in range(8):
-        macs *= bounds[d]
-    lat_floor = 0.0
+        s = row[SC_ROWS + d] * row[SC_COLS + d]
+        n_pe *= s
+        macs *= pb[d]
+        if config.RELEVANT[TW, d] == 0:
+            s_not_w *= s
+        if config.RELEVANT[TI, d] == 0:
+            s_m *= s
+        if config.REDUCTION_DIM[d] == 1:
+            c_sp *= s
+            r_tot *= pb[d]
+    w_all, i_all, o_all = _tile_elems(pb, pb, geom)
+    w_rf, i_rf, mac_e, cyc, l_red, psum_wf = _lane_terms(spec_i, energy, macs, lanes, lane_dim, b_w, b_a, b_psum)
+    p_rf = 2.0 * o_all * (r_tot / l_red - r_tot / pe_red_max)
+    e = mac_e + w_rf * energy[E_RF_FILTER] + i_rf * energy[E_RF_IFMAP] + p_rf * psum_wf * energy[E_RF_PSUM]
+    e += (w_all * s_not_w * b_w + i_all * s_m * b_a + o_all * (c_sp - 1) * b_psum) / word * energy[E_ARRAY]
+    buf = 0.0
+    if spec_i[SPEC_BYPASS_W] == 0:
+        buf += w_all * b_w
+    if spec_i[SPEC_BYPASS_I] == 0:
+        buf += i_all * b_a
+    e += buf / word * energy[E_BUFFER]
+    dram = float(w_all * b_w + i_all * b_a + o_all * b_out)
+    e += dram / word * energy[E_DRAM]
+    compute = float(macs // (n_pe * lanes) * cyc)
+    lat = compute
     if spec_f[0] > 0:
-        lat_floor = dram_min / spec_f[0]
-    cap = 1024
-    cands = np.empty((cap, 10), dtype=np.int64)  # [spatial index, lanes, PE tile (8)]
-    bounds_lb = np.empty(cap, dtype=np.float64)
-    n = 0
-    for s in range(spatial.shape[0]):
-        if pe_count[s] < min_pes:
-            continue
-        m_left = bounds[2] // (spatial[s, 2] * spatial[s, 8 + 2])
-        for lanes in _divisors(m_left):
-            if lanes > lmax:
-                break
-            lat_lb = max(float(macs // (pe_count[s] * lanes) * cyc_per_mac), lat_floor)
-            for d in range(8):
-                rem[d] = bounds[d] // (spatial[s, d] * spatial[s, 8 + d])
-            rem[2] //= lanes
-            pes = _maximal_pe_tiles(bounds, geom, bits, spec_i, rem, 2, lanes)
-            for t in range(pes.shape[0]):
-                if objective == config.OBJ_LATENCY:
-                    lb = lat_lb
-                else:
-                    lb = _energy_lower_bound(bounds, geom, bits, spec_i, energy, spatial[s], pes[t], pe_count[s],
-                                             lanes, dram_min)
-                    if objective == config.OBJ_EDP:
-                        lb *= lat_lb
-                if n == cap:
-                    cap *= 2
-                    grown = np.empty((cap, 10), dtype=np.int64)
-                    grown[:n] = cands[:n]
-                    cands = grown
-                    grown_lb = np.empty(cap, dtype=np.float64)
-                    grown_lb[:n] = bounds_lb[:n]
-                    bounds_lb = grown_lb
-                cands[n, 0] = s
-                cands[n, 1] = lanes
-                cands[n, 2:] = pes[t]
-                bounds_lb[n] = lb
-                n += 1
-    order = np.argsort(bounds_lb[:n], kind="mergesort")
-    for j in range(n):
-        k = order[j]
-        if bounds_lb[k] > best[0] * (1 + 1e-9):
-            break
-        s = cands[k, 0]
-        _search_buffer(bounds, geom, bits, spec_i, spec_f, energy, objective, spatial[s], cands[k, 2:],
-                       pe_count[s], cands[k, 1], best, best_mapping, counters)
+        lat = max(lat, dram / spec_f[0])
+    return e, lat
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
-def _energy_lower_bound(bounds, geom, bits, spec_i, energy, spatial, pe, n_pe, lanes, dram_min):
-    """Energy no mapping with this spatial unrolling and PE tile can go below.
+def _pe_lower_bound(pt, pb, geom, bits, spec_i, spec_f, energy, arr):
+    """(energy, latency, energy without DRAM) no buffer tiling / order can go below for a fixed PE tile.
 
-    MAC and operand RF reads are exact; psum RF accesses use d >= the PE tile's reduction; every distinct array
-    tile of weights / inputs is read from the buffer and delivered at least once; psums cross the array at least
-    once per spatial reduction step; DRAM traffic is at least the buffer-tiling minimum `dram_min` (bits).
+    Above the array tile the loops run T = prod(pb / arr) times in all. Every array-level fetch count is T except
+    for the one tensor whose irrelevant group is the innermost non-trivial buffer loop group (and, for inputs and
+    psums, only if the PE holds its whole tile): its count is divided by that group's buffer-level trips, at most
+    the group's trips above the array. So on-chip traffic >= full refetch minus the largest single saving; psum RF
+    accesses are smallest with no psum reuse (v = Rtot / array reduction); DRAM >= compulsory traffic.
     """
+    b_w, b_a, b_out, b_psum = bits[0], bits[1], bits[2], bits[3]
+    word = spec_i[SPEC_WORD_BITS]
+    t_all = 1.0
+    g_npq = 1.0
+    g_m = 1.0
+    arr_red = 1.0
+    for d in range(8):
+        t = pb[d] // arr[d]
+        t_all *= t
+        if config.GROUP_OF_DIM[d] == 0:
+            g_npq *= t
+        elif config.GROUP_OF_DIM[d] == 1:
+            g_m *= t
+        if config.REDUCTION_DIM[d] == 1:
+            arr_red *= arr[d]
+    w_all, i_all, o_all = _tile_elems(pb, pb, geom)
+    n_out = pt[PT_NOUT]
+    v_max = pt[PT_RTOT] / arr_red
+    p_rf = 2.0 * n_out * (pt[PT_RTOT] / pt[PT_LRED] - v_max * pt[PT_C])
+    e = pt[PT_MAC_E] + pt[PT_W_RF] * energy[E_RF_FILTER] + pt[PT_I_RF] * energy[E_RF_IFMAP]
+    e += p_rf * pt[PT_PSUM_WF] * energy[E_RF_PSUM]
+    # per array-level fetch of each tensor: array + buffer energy
+    w_unit = pt[PT_NPE] * pt[PT_PW] * b_w / word * energy[E_ARRAY]
+    i_unit = pt[PT_NPE] * pt[PT_PI] * b_a / word * energy[E_ARRAY]
+    if spec_i[SPEC_BYPASS_W] == 0:
+        w_unit += pt[PT_AW] * b_w / word * energy[E_BUFFER]
+    if spec_i[SPEC_BYPASS_I] == 0:
+        i_unit += pt[PT_AI] * b_a / word * energy[E_BUFFER]
+    p_arr_full = n_out * v_max * (pt[PT_C] - 1) * b_psum / word * energy[E_ARRAY]
+    save_w = w_unit * (t_all - t_all / g_npq)
+    save_i = i_unit * (t_all - t_all / g_m) if pt[PT_RES_I] > 0 else 0.0
+    save_o = n_out * (v_max - 1) * (pt[PT_C] - 1) * b_psum / word * energy[E_ARRAY] if pt[PT_RES_O] > 0 else 0.0
+    e += w_unit * t_all + i_unit * t_all + p_arr_full - max(save_w, max(save_i, save_o))
+    dram = float(w_all * b_w + i_all * b_a + o_all * b_out)
+    e_no_dram = e
+    e += dram / word * energy[E_DRAM]
+    compute = t_all * pt[PT_STEPS] * pt[PT_CYC]
+    lat = compute
+    if spec_f[0] > 0:
+        lat = max(lat, dram / spec_f[0])
+    return e, lat, e_no_dram
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _record(best, best_mapping, key1, key2, e_total, latency, row, pe, buf, ob, od):
+    best[B_KEY1] = key1
+    best[B_KEY2] = key2
+    best[B_ENERGY] = e_total
+    best[B_LATENCY] = latency
+    for d in range(8):
+        best_mapping[MAP_ROWS + d] = row[SC_ROWS + d]
+        best_mapping[MAP_COLS + d] = row[SC_COLS + d]
+        best_mapping[MAP_PE + d] = pe[d]
+        best_mapping[MAP_BUF + d] = buf[d]
+    best_mapping[MAP_LANE_DIM] = row[SC_LANE_DIM]
+    best_mapping[MAP_LANES] = row[SC_LANES]
+    best_mapping[MAP_ORDER_B] = ob
+    best_mapping[MAP_ORDER_D] = od
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _group_subtiles(rem, d0, d1, d2):
+    """Every buffer factor triple of dims d0, d1, d2 (divisors of rem), sorted by their product:
+    (k, 4) int64 rows [f0, f1, f2, product]."""
+    n0 = 0
+    n1 = 0
+    n2 = 0
+    for f in range(1, rem[d0] + 1):
+        if rem[d0] % f == 0:
+            n0 += 1
+    for f in range(1, rem[d1] + 1):
+        if rem[d1] % f == 0:
+            n1 += 1
+    for f in range(1, rem[d2] + 1):
+        if rem[d2] % f == 0:
+            n2 += 1
+    out = np.empty((n0 * n1 * n2, 4), dtype=np.int64)
+    k = 0
+    for f0 in range(1, rem[d0] + 1):
+        if rem[d0] % f0 != 0:
+            continue
+        for f1 in range(1, rem[d1] + 1):
+            if rem[d1] % f1 != 0:
+                continue
+            for f2 in range(1, rem[d2] + 1):
+                if rem[d2] % f2 != 0:
+                    continue
+                out[k, 0] = f0
+                out[k, 1] = f1
+                out[k, 2] = f2
+                out[k, 3] = f0 * f1 * f2
+                k += 1
+    order = np.argsort(out[:, 3], kind="mergesort")
+    return out[order]
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _x_orders(pt, bits, spec_i, energy, g_npq, g_m, g_crs, g_g, t_all, t_crs, all_inputs, x_e, x_buf_bits,
+              x_dram_bits):
+    """X(order_b) for every buffer order: energy, buffer bits, bypassed DRAM bits of a buffer tile with these
+    buffer-level group trips (everything that depends on the buffer order; see `_search_buffer`). Returns min X."""
     b_w, b_a, b_psum = bits[0], bits[1], bits[3]
     b_max = spec_i[SPEC_B_MAX]
     word = spec_i[SPEC_WORD_BITS]
-    arr = np.empty(8, dtype=np.int64)
-    for d in range(8):
-        arr[d] = pe[d] * spatial[d] * spatial[8 + d]
-    macs = 1
-    for d in range(8):
-        macs *= bounds[d]
-    pw, pi, po = _tile_elems(bounds, pe, geom)
-    aw, ai, ao = _tile_elems(bounds, arr, geom)
-    t = np.empty(8, dtype=np.int64)
-    for d in range(8):
-        t[d] = bounds[d] // arr[d]
-    n_w_tiles = t[1] * t[2] * t[3] * t[6] * t[7]
-    n_i_tiles = t[0] * t[1] * t[3] * t[4] * t[5] * t[6] * t[7]
-    c_spatial = (arr[3] // pe[3]) * (arr[6] // pe[6]) * (arr[7] // pe[7])
-    r_tot = bounds[3] * bounds[6] * bounds[7]
-    pe_red = pe[3] * pe[6] * pe[7]
-    n_out = bounds[0] * bounds[1] * bounds[2] * bounds[4] * bounds[5]
-    if spec_i[SPEC_PE_TYPE] == config.PE_SIMD:
-        rf_wi = macs / lanes * energy[E_RF_FILTER] + macs / lanes * energy[E_RF_IFMAP]
-        mac_energy = energy[E_MAC] * macs / lanes
-    else:
-        rf_wi = macs * b_w / b_max * energy[E_RF_FILTER] + macs * b_a / (lanes * b_max) * energy[E_RF_IFMAP]
-        mac_energy = energy[E_MAC] * macs * b_w * b_a / (b_max * b_max)
-    psums_per_word = max(1, min(lanes, b_max // b_psum))
-    p_rf = n_out * 2 * (r_tot - r_tot // pe_red)
-    e_rf = rf_wi + p_rf / psums_per_word * energy[E_RF_PSUM]
-    arr_bits = (n_pe * pw * n_w_tiles * b_w + n_pe * pi * n_i_tiles * b_a + n_out * (c_spatial - 1) * b_psum)
-    buf_bits = aw * n_w_tiles * b_w + ai * n_i_tiles * b_a
-    return (mac_energy + e_rf + arr_bits / word * energy[E_ARRAY] + buf_bits / word * energy[E_BUFFER]
-            + dram_min / word * energy[E_DRAM])
+    total_b = g_npq * g_m * g_crs * g_g
+    td = float(t_all // total_b)
+    red_d = t_crs // g_crs
+    o_tiles_b = g_npq * g_m * g_g
+    n_out = pt[PT_NOUT]
+    c_sp = pt[PT_C]
+    base = (pt[PT_MAC_E] + pt[PT_W_RF] * energy[E_RF_FILTER] + pt[PT_I_RF] * energy[E_RF_IFMAP]
+            + 2.0 * n_out * pt[PT_RTOT] / pt[PT_LRED] * pt[PT_PSUM_WF] * energy[E_RF_PSUM])
+    x_min = np.inf
+    for ob in range(config.N_ORDERS):
+        f_bw = _fetch3(g_npq, g_m, g_crs, total_b, ob, TW)
+        f_bi = _fetch3(g_npq, g_m, g_crs, total_b, ob, TI) if pt[PT_RES_I] > 0 else total_b
+        f_bo = _fetch3(g_npq, g_m, g_crs, total_b, ob, TO) if pt[PT_RES_O] > 0 else total_b
+        v = float((f_bo // o_tiles_b) * red_d)
+        w_arr = pt[PT_NPE] * pt[PT_PW] * f_bw * td
+        i_arr = pt[PT_NPE] * pt[PT_PI] * f_bi * td
+        wi_buf = 0.0
+        byp_bits = 0.0
+        if spec_i[SPEC_BYPASS_W] == 0:
+            wi_buf += pt[PT_AW] * f_bw * td * b_w
+        else:
+            byp_bits += pt[PT_AW] * f_bw * td * b_w
+        if spec_i[SPEC_BYPASS_I] == 0:
+            wi_buf += pt[PT_AI] * f_bi * td * b_a
+        else:
+            byp_bits += max(pt[PT_AI] * f_bi * td, all_inputs) * b_a
+        buf_bits = wi_buf + 2.0 * n_out * v * b_psum
+        e = (base - 2.0 * n_out * v * c_sp * pt[PT_PSUM_WF] * energy[E_RF_PSUM]
+             + (w_arr * b_w + i_arr * b_a + n_out * v * (c_sp - 1) * b_psum) / word * energy[E_ARRAY]
+             + buf_bits / word * energy[E_BUFFER] + byp_bits / word * energy[E_DRAM])
+        if spec_i[SPEC_ACCOUNTING] == config.ACCOUNTING_TIMELOOP:
+            e += w_arr * b_w / b_max * energy[E_RF_FILTER] + i_arr * b_a / b_max * energy[E_RF_IFMAP]
+        x_e[ob] = e
+        x_buf_bits[ob] = buf_bits
+        x_dram_bits[ob] = byp_bits
+        x_min = min(x_min, e)
+    return x_min
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
-def _search_buffer(bounds, geom, bits, spec_i, spec_f, energy, objective, spatial, pe, n_pe, lanes, best,
-                   best_mapping, counters):
-    """Every buffer tiling x buffer order x DRAM order for a fixed spatial unrolling and PE tile.
+def _search_buffer(geom, bits, spec_i, spec_f, energy, row, pe, pt, mode, best, best_mapping, counters):
+    """Every buffer tiling x buffer order x DRAM order for a fixed spatial unrolling, lanes and PE tile.
 
-    The arithmetic is `_fill_costs` regrouped by loop invariance (PE terms once, DRAM terms once per buffer tile
-    and DRAM order, buffer terms once per buffer order); a test checks that both give the same objective.
-    best (2,) float64 [objective, tie-break] and best_mapping are updated in place; counters (2,) int64 counts
-    evaluated / legal mappings.
+    Energy splits exactly into X(order_b) + Y(order_d): the buffer order fixes the array / buffer / RF traffic (and
+    a bypassed tensor's DRAM reads), the DRAM order the other DRAM traffic and the psum chain's a (the buffer's
+    2(v - a) psum accesses are 2v under X minus 2a under Y). X depends on the buffer tile only through its
+    buffer-level group trips (NPQ, M, CRS, G), so buffer tiles are visited in blocks of equal group trips and a
+    block is skipped when min X + a lower bound of Y (compulsory DRAM, psum chain at its cheapest a) and the exact
+    compute cycles cannot beat the best. In a live block, each fitting tile's Y is exact per DRAM order and its 36
+    order pairs are compared. The arithmetic is `_order_cost` regrouped; the oracle test checks the result.
     """
     b_w, b_a, b_out, b_psum = bits[0], bits[1], bits[2], bits[3]
-    b_max = spec_i[SPEC_B_MAX]
+    pb = row[SC_PB:SC_PB + 8]
     word = spec_i[SPEC_WORD_BITS]
+    timeloop = spec_i[SPEC_ACCOUNTING] == config.ACCOUNTING_TIMELOOP
+    byp_w = spec_i[SPEC_BYPASS_W] == 1
+    byp_i = spec_i[SPEC_BYPASS_I] == 1
     arr = np.empty(8, dtype=np.int64)
-    rem2 = np.empty(8, dtype=np.int64)
+    rem = np.empty(8, dtype=np.int64)
     tile_b = np.empty(8, dtype=np.int64)
-    trips_d = np.empty(8, dtype=np.int64)
-    for d in range(8):
-        arr[d] = pe[d] * spatial[d] * spatial[8 + d]
-        rem2[d] = bounds[d] // arr[d]
-    # ---- invariants of the PE tile (same expressions as _fill_costs) ----
-    macs = 1
-    pe_steps = 1
-    for d in range(8):
-        macs *= bounds[d]
-        pe_steps *= pe[d]
-    pe_steps //= lanes
-    pw, pi, po = _tile_elems(bounds, pe, geom)
-    aw, ai, ao = _tile_elems(bounds, arr, geom)
-    c_spatial = (arr[3] // pe[3]) * (arr[6] // pe[6]) * (arr[7] // pe[7])
-    r_tot = bounds[3] * bounds[6] * bounds[7]
-    n_out = bounds[0] * bounds[1] * bounds[2] * bounds[4] * bounds[5]
-    w_rf_words, i_rf_words, mac_energy, cyc_per_mac = _mac_and_rf_costs(spec_i, energy, macs, lanes, b_w, b_a, b_max)
-    psums_per_word = min(lanes, b_max // b_psum)
-    if psums_per_word < 1:
-        psums_per_word = 1
-    dram_bits = np.empty(config.N_ORDERS, dtype=np.int64)
-    a_visits = np.empty(config.N_ORDERS, dtype=np.int64)
-    # bound of everything but DRAM for this PE tile; a buffer tile whose cheapest DRAM order cannot beat the best
-    # objective even with that bound is skipped (its orders are not evaluated)
-    e_lb_no_dram = _energy_lower_bound(bounds, geom, bits, spec_i, energy, spatial, pe, n_pe, lanes, 0)
-    table, counts = _divisor_table(rem2)
-    idx = np.zeros(8, dtype=np.int64)
     buf = np.ones(8, dtype=np.int64)
-    while True:
-        total_d = 1
-        total_b = 1
-        for d in range(8):
-            buf[d] = table[d, idx[d]]
-            tile_b[d] = arr[d] * buf[d]
-            trips_d[d] = bounds[d] // tile_b[d]
-            total_d *= trips_d[d]
-            total_b *= buf[d]
-        fits = _footprint_bits(bounds, tile_b, geom, b_w, b_a, b_out, b_psum) <= spec_i[SPEC_BUFFER_BITS]
-        can_grow = fits or (_footprint_lb_bits(bounds, tile_b, geom, b_w, b_a, b_out, b_psum)
-                            <= spec_i[SPEC_BUFFER_BITS])
-        if fits:
-            red_d = trips_d[3] * trips_d[6] * trips_d[7]
-            _dram_bits_all_orders(bounds, tile_b, geom, b_w, b_a, b_out, b_psum, dram_bits, a_visits)
-            compute = float(total_d * total_b * pe_steps * cyc_per_mac)
-            min_dram = dram_bits.min()
-            lat_lb = compute
-            if spec_f[0] > 0:
-                lat_lb = max(lat_lb, min_dram / spec_f[0])
-            e_lb = e_lb_no_dram + min_dram / word * energy[E_DRAM]
-            lb = _objective_value(objective, e_lb, lat_lb)
-            n_orders_b = config.N_ORDERS if lb <= best[0] * (1 + 1e-9) else 0  # 0: bounded out
-            gt_b = _group_trips(buf)
-            o_tiles_b = buf[0] * buf[1] * buf[2] * buf[4] * buf[5]
-            for ob in range(n_orders_b):
-                f_bw = _fetch_count(gt_b, total_b, ob, config.TENSOR_W)
-                f_bi = _fetch_count(gt_b, total_b, ob, config.TENSOR_I)
-                f_bo = _fetch_count(gt_b, total_b, ob, config.TENSOR_O)
-                counters[0] += config.N_ORDERS
-                if not _pe_fits(bounds, geom, bits, spec_i, pe, f_bi < total_b, f_bo < total_b):
+    t_all = 1
+    t_crs = 1
+    for d in range(8):
+        arr[d] = row[SC_ROWS + d] * row[SC_COLS + d] * pe[d]
+        rem[d] = pb[d] // arr[d]
+        t_all *= rem[d]
+        if config.REDUCTION_DIM[d] == 1:
+            t_crs *= rem[d]
+    dram = np.empty((config.N_ORDERS, 3), dtype=np.int64)
+    visits = np.empty(config.N_ORDERS, dtype=np.int64)
+    x_e = np.empty(config.N_ORDERS, dtype=np.float64)
+    x_buf_bits = np.empty(config.N_ORDERS, dtype=np.float64)
+    x_dram_bits = np.empty(config.N_ORDERS, dtype=np.float64)
+    y_e = np.empty(config.N_ORDERS, dtype=np.float64)
+    y_buf_bits = np.empty(config.N_ORDERS, dtype=np.float64)
+    y_dram_bits = np.empty(config.N_ORDERS, dtype=np.float64)
+    w_all, i_all, o_all = _tile_elems(pb, pb, geom)
+    stored_i = _stored_inputs(pb, geom)
+    n_out = pt[PT_NOUT]
+    comp_bits = float(o_all * b_out)
+    if not byp_w:
+        comp_bits += w_all * b_w
+    if not byp_i:
+        comp_bits += i_all * b_a
+    y_floor = comp_bits / word * energy[E_DRAM]
+    if timeloop:
+        y_floor += comp_bits / word * energy[E_BUFFER]
+    compute = float(t_all) * pt[PT_STEPS] * pt[PT_CYC]
+    lat_floor = compute
+    if spec_f[0] > 0:
+        lat_floor = max(lat_floor, comp_bits / spec_f[0])
+    cap_bits = spec_i[SPEC_BUFFER_BITS]
+    # X as a linear function of the array-level fetch counts F_w = f_bw * trips_D, F_i, and the psum visits v
+    b_max = spec_i[SPEC_B_MAX]
+    c_sp = pt[PT_C]
+    x_k = (pt[PT_MAC_E] + pt[PT_W_RF] * energy[E_RF_FILTER] + pt[PT_I_RF] * energy[E_RF_IFMAP]
+           + 2.0 * n_out * pt[PT_RTOT] / pt[PT_LRED] * pt[PT_PSUM_WF] * energy[E_RF_PSUM])
+    cw = pt[PT_NPE] * pt[PT_PW] * b_w / word * energy[E_ARRAY]
+    cw += pt[PT_AW] * b_w / word * (energy[E_DRAM] if byp_w else energy[E_BUFFER])
+    ci = pt[PT_NPE] * pt[PT_PI] * b_a / word * energy[E_ARRAY]
+    ci += pt[PT_AI] * b_a / word * (energy[E_DRAM] if byp_i else energy[E_BUFFER])  # bypass: max(.) dropped, a bound
+    if timeloop:
+        cw += pt[PT_NPE] * pt[PT_PW] * b_w / b_max * energy[E_RF_FILTER]
+        ci += pt[PT_NPE] * pt[PT_PI] * b_a / b_max * energy[E_RF_IFMAP]
+    cv = n_out * (-2.0 * c_sp * pt[PT_PSUM_WF] * energy[E_RF_PSUM] + (c_sp - 1) * b_psum / word * energy[E_ARRAY]
+                  + 2.0 * b_psum / word * energy[E_BUFFER])
+    res_i = pt[PT_RES_I] > 0
+    res_o = pt[PT_RES_O] > 0
+    npq = _group_subtiles(rem, N_, P_, Q_)
+    crs = _group_subtiles(rem, C_, R_, S_)
+    n_npq = npq.shape[0]
+    n_crs = crs.shape[0]
+    i0 = 0
+    while i0 < n_npq:
+        i1 = i0
+        while i1 < n_npq and npq[i1, 3] == npq[i0, 3]:
+            i1 += 1
+        g_npq = npq[i0, 3]
+        for g_m in range(1, rem[M_] + 1):
+            if rem[M_] % g_m != 0:
+                continue
+            for g_g in range(1, rem[G_] + 1):
+                if rem[G_] % g_g != 0:
                     continue
-                v_pe = (f_bo // o_tiles_b) * red_d
-                w_arr = n_pe * pw * f_bw * total_d
-                i_arr = n_pe * pi * f_bi * total_d
-                p_arr = n_out * v_pe * (c_spatial - 1)
-                p_rf = n_out * 2 * (r_tot - v_pe * c_spatial)
-                e_rf = (w_rf_words * energy[E_RF_FILTER] + i_rf_words * energy[E_RF_IFMAP]
-                        + p_rf / psums_per_word * energy[E_RF_PSUM])
-                e_arr = (w_arr * b_w + i_arr * b_a + p_arr * b_psum) / word * energy[E_ARRAY]
-                wi_buf_bits = aw * f_bw * total_d * b_w + ai * f_bi * total_d * b_a
-                for od in range(config.N_ORDERS):
-                    counters[1] += 1
-                    buffer_bits = wi_buf_bits + n_out * 2 * (v_pe - a_visits[od]) * b_psum
-                    e_total = (mac_energy + e_rf + e_arr + buffer_bits / word * energy[E_BUFFER]
-                               + dram_bits[od] / word * energy[E_DRAM])
-                    latency = compute
-                    if spec_f[1] > 0:
-                        latency = max(latency, (buffer_bits + dram_bits[od]) / spec_f[1])
-                    if spec_f[0] > 0:
-                        latency = max(latency, dram_bits[od] / spec_f[0])
-                    key = _objective_value(objective, e_total, latency)
-                    key2 = latency if objective == config.OBJ_ENERGY else e_total
-                    if key < best[0] or (key == best[0] and key2 < best[1]):
-                        best[0] = key
-                        best[1] = key2
-                        for d in range(8):
-                            best_mapping[MAP_ROWS + d] = spatial[d]
-                            best_mapping[MAP_COLS + d] = spatial[8 + d]
-                            best_mapping[MAP_PE + d] = pe[d]
-                            best_mapping[MAP_BUF + d] = buf[d]
-                        best_mapping[MAP_LANE_DIM] = config.DIM_M
-                        best_mapping[MAP_LANES] = lanes
-                        best_mapping[MAP_ORDER_B] = ob
-                        best_mapping[MAP_ORDER_D] = od
-        if not _odometer_next(idx, counts, can_grow):
-            return
+                j0 = 0
+                while j0 < n_crs:
+                    j1 = j0
+                    while j1 < n_crs and crs[j1, 3] == crs[j0, 3]:
+                        j1 += 1
+                    g_crs = crs[j0, 3]
+                    red_d = t_crs // g_crs
+                    y_lb = y_floor + 2.0 * n_out * b_psum / word * min(
+                        -energy[E_BUFFER], (red_d - 1) * energy[E_DRAM] - red_d * energy[E_BUFFER])
+                    # O(1) bound: X = K + cw * F_w + ci * F_i + cv * v, and one tensor at most gets buffer reuse
+                    x_w = cw * (t_all / g_npq) + ci * t_all + cv * t_crs
+                    x_i = cw * t_all + ci * (t_all / g_m if res_i else t_all) + cv * t_crs
+                    x_o = cw * t_all + ci * t_all + cv * (t_crs / g_crs if res_o else t_crs)
+                    x_lb = x_k + min(x_w, min(x_i, x_o))
+                    if _bounded_out(x_lb + y_lb, lat_floor, best, mode):
+                        j0 = j1
+                        continue
+                    x_min = _x_orders(pt, bits, spec_i, energy, g_npq, g_m, g_crs, g_g, t_all, t_crs, stored_i, x_e,
+                                      x_buf_bits, x_dram_bits)
+                    if not _bounded_out(x_min + y_lb, lat_floor, best, mode):
+                        for i in range(i0, i1):
+                            for j in range(j0, j1):
+                                buf[N_], buf[P_], buf[Q_] = npq[i, 0], npq[i, 1], npq[i, 2]
+                                buf[C_], buf[R_], buf[S_] = crs[j, 0], crs[j, 1], crs[j, 2]
+                                buf[M_] = g_m
+                                buf[G_] = g_g
+                                for d in range(8):
+                                    tile_b[d] = arr[d] * buf[d]
+                                complete = 1 if red_d == 1 else 0
+                                if _footprint(tile_b, geom, bits, spec_i, complete) > cap_bits:
+                                    continue
+                                counters[ST_BUF] += 1
+                                _dram_by_order(pb, tile_b, geom, bits, dram, visits)
+                                y_min = np.inf
+                                y_dram_min = np.inf
+                                for od in range(config.N_ORDERS):
+                                    nb_bits = float(dram[od, TO])
+                                    if not byp_w:
+                                        nb_bits += dram[od, TW]
+                                    if not byp_i:
+                                        nb_bits += dram[od, TI]
+                                    p_buf_bits = -2.0 * n_out * visits[od] * b_psum
+                                    e = nb_bits / word * energy[E_DRAM] + p_buf_bits / word * energy[E_BUFFER]
+                                    if timeloop:
+                                        e += nb_bits / word * energy[E_BUFFER]
+                                    y_e[od] = e
+                                    y_buf_bits[od] = p_buf_bits
+                                    y_dram_bits[od] = nb_bits
+                                    y_min = min(y_min, e)
+                                    y_dram_min = min(y_dram_min, nb_bits)
+                                lat_lb = compute
+                                if spec_f[0] > 0:
+                                    lat_lb = max(lat_lb, y_dram_min / spec_f[0])
+                                if _bounded_out(x_min + y_min, lat_lb, best, mode):
+                                    continue
+                                counters[ST_BUF_OPEN] += 1
+                                for ob in range(config.N_ORDERS):
+                                    for od in range(config.N_ORDERS):
+                                        counters[ST_COSTED] += 1
+                                        e_total = x_e[ob] + y_e[od]
+                                        dram_bits = x_dram_bits[ob] + y_dram_bits[od]
+                                        latency = compute
+                                        if spec_f[1] > 0:
+                                            latency = max(latency, (x_buf_bits[ob] + y_buf_bits[od] + dram_bits)
+                                                          / spec_f[1])
+                                        if spec_f[0] > 0:
+                                            latency = max(latency, dram_bits / spec_f[0])
+                                        if mode[2] >= 0 and _metric(int(mode[2]), e_total, latency) > mode[3]:
+                                            continue
+                                        key1 = _metric(int(mode[0]), e_total, latency)
+                                        key2 = _metric(int(mode[1]), e_total, latency)
+                                        if key1 < best[B_KEY1] or (key1 == best[B_KEY1] and key2 < best[B_KEY2]):
+                                            _record(best, best_mapping, key1, key2, e_total, latency, row, pe, buf,
+                                                    ob, od)
+                    j0 = j1
+        i0 = i1
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _search_pe(geom, bits, spec_i, spec_f, energy, row, mode, best, best_mapping, counters):
+    """Every legal PE tile of one spatial unrolling + lanes, best bound first (branch and bound)."""
+    pb = row[SC_PB:SC_PB + 8]
+    rows = row[SC_ROWS:SC_ROWS + 8]
+    cols = row[SC_COLS:SC_COLS + 8]
+    lanes = row[SC_LANES]
+    lane_dim = row[SC_LANE_DIM]
+    flow = spec_i[SPEC_DATAFLOW]
+    allowed = np.ones(8, dtype=np.int64)
+    for d in range(8):
+        if config.DF_PE_DIMS[flow, d] == 1:
+            allowed[d] = row[SC_TRIPS + d]
+    table, counts = _divisor_table(allowed)
+    idx = np.zeros(8, dtype=np.int64)
+    pe = np.ones(8, dtype=np.int64)
+    arr = np.empty(8, dtype=np.int64)
+    cap = 64
+    tiles = np.empty((cap, 8), dtype=np.int64)
+    lbs = np.empty(cap, dtype=np.float64)
+    lbs_nd = np.empty(cap, dtype=np.float64)
+    pt = np.empty(PT_LEN, dtype=np.float64)
+    n = 0
+    while True:
+        for d in range(8):
+            pe[d] = table[d, idx[d]]
+        pe[lane_dim] *= lanes
+        legal = _pe_legal(spec_i, bits, geom, pe, lane_dim, lanes)
+        if legal:
+            counters[ST_PE] += 1
+            _pe_terms(pb, geom, bits, spec_i, energy, rows, cols, pe, lanes, lane_dim, pt)
+            for d in range(8):
+                arr[d] = rows[d] * cols[d] * pe[d]
+            e_lb, lat_lb, e_nd = _pe_lower_bound(pt, pb, geom, bits, spec_i, spec_f, energy, arr)
+            if not _bounded_out(e_lb, lat_lb, best, mode):
+                if n == cap:
+                    cap *= 2
+                    t2 = np.empty((cap, 8), dtype=np.int64)
+                    t2[:n] = tiles[:n]
+                    tiles = t2
+                    l2 = np.empty(cap, dtype=np.float64)
+                    l2[:n] = lbs[:n]
+                    lbs = l2
+                    l3 = np.empty(cap, dtype=np.float64)
+                    l3[:n] = lbs_nd[:n]
+                    lbs_nd = l3
+                tiles[n] = pe
+                lbs[n] = _metric(int(mode[0]), e_lb, lat_lb)
+                lbs_nd[n] = e_nd
+                n += 1
+        if not _odometer_next(idx, counts, legal):
+            break
+    order = np.argsort(lbs[:n], kind="mergesort")
+    for j in range(n):
+        k = order[j]
+        if lbs[k] > best[B_KEY1] * (1 + SLACK):
+            break
+        counters[ST_PE_OPEN] += 1
+        _pe_terms(pb, geom, bits, spec_i, energy, rows, cols, tiles[k], lanes, lane_dim, pt)
+        _search_buffer(geom, bits, spec_i, spec_f, energy, row, tiles[k], pt, mode, best, best_mapping, counters)
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _branch_and_bound(bounds, geom, bits, spec_i, spec_f, energy, spatial, mode, best, best_mapping, counters):
+    """Search the spatial candidates best bound first; stop at the first bound that cannot beat the best."""
+    n = spatial.shape[0]
+    lbs = np.empty(n, dtype=np.float64)
+    flow = spec_i[SPEC_DATAFLOW]
+    for s in range(n):
+        row = spatial[s]
+        pe_red_max = 1.0
+        for d in range(8):
+            if config.REDUCTION_DIM[d] == 1:
+                f = row[SC_LANES] if d == row[SC_LANE_DIM] else 1
+                pe_red_max *= (row[SC_TRIPS + d] if config.DF_PE_DIMS[flow, d] == 1 else 1) * f
+        e_lb, lat_lb = _spatial_lower_bound(geom, bits, spec_i, energy, spec_f, row, pe_red_max)
+        lbs[s] = _metric(int(mode[0]), e_lb, lat_lb)
+        if mode[2] >= 0 and _metric(int(mode[2]), e_lb, lat_lb) > mode[3] * (1 + SLACK):
+            lbs[s] = np.inf
+    order = np.argsort(lbs, kind="mergesort")
+    counters[ST_SPATIAL] += n
+    for j in range(n):
+        s = order[j]
+        if lbs[s] == np.inf or lbs[s] > best[B_KEY1] * (1 + SLACK):
+            break
+        counters[ST_SPATIAL_OPEN] += 1
+        _search_pe(geom, bits, spec_i, spec_f, energy, spatial[s], mode, best, best_mapping, counters)
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _search_layer(bounds, geom, bits, spec_i, spec_f, energy, objective, tolerance, best_mapping, stats):
+    """Best mapping of one layer for `objective` (config.OBJ_*) over the whole search space (see `mapper`).
+
+    Energy / latency objectives: pass 1 finds the optimum E* of the objective (exact ties broken by the other
+    metric); pass 2 returns, among mappings whose objective is <= E* * (1 + tolerance), the one best in the other
+    metric (ties by the objective). EDP: one pass, ties by energy. Fills best_mapping (MAP_LEN,) and stats
+    (ST_LEN,); returns a status code.
+    """
+    lmax = _max_lanes(spec_i, bits[0], bits[1])
+    spatial = _spatial_candidates(bounds, spec_i, lmax)
+    best = np.array([np.inf, np.inf, np.inf, np.inf])
+    mode = np.array([float(objective), 0.0, -1.0, 0.0])
+    mode[1] = config.OBJ_LATENCY if objective == config.OBJ_ENERGY else config.OBJ_ENERGY
+    _branch_and_bound(bounds, geom, bits, spec_i, spec_f, energy, spatial, mode, best, best_mapping, stats)
+    if best[B_KEY1] == np.inf:
+        return config.STATUS_NO_MAPPING
+    if objective != config.OBJ_EDP and tolerance > 0:
+        cap_value = best[B_KEY1] * (1 + tolerance)
+        mode2 = np.array([mode[1], float(objective), float(objective), cap_value])
+        best2 = np.array([best[B_KEY2], best[B_KEY1], best[B_ENERGY], best[B_LATENCY]])
+        _branch_and_bound(bounds, geom, bits, spec_i, spec_f, energy, spatial, mode2, best2, best_mapping, stats)
+    return config.STATUS_OK

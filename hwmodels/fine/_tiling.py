@@ -48,17 +48,19 @@ def layer_geometry(layer) -> np.ndarray:
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
-def _psum_bits(b_w, b_a, reduction_size, b_max):
-    """Width in bits of a partial sum (hw-flowq 3.3.1): 2*max(b_w, b_a) + ceil(log2(reduction)), saturated at b_max.
+def _psum_bits(b_w, b_a, reduction_size, cap):
+    """Width in bits of a partial sum (hw-flowq 3.3.1, DESIGN.md): 2*max(b_w, b_a) + ceil(log2(reduction)).
 
-    The accumulator word is b_max bits (Eyeriss and Timeloop keep 16-bit psums at 16-bit operands), so the width
-    never exceeds b_max; at low precision it shrinks and more psums fit per word.
+    `cap` > 0 saturates the width (Timeloop's eyeriss_like keeps every tensor, psums included, in 16-bit words);
+    0 leaves it uncapped, so a 16-bit layer's psums are wider than one 16-bit word and cost more than one.
     """
     log2_red = 0
     while (1 << log2_red) < reduction_size:
         log2_red += 1
     width = 2 * max(b_w, b_a) + log2_red
-    return min(width, b_max)
+    if cap > 0:
+        return min(width, cap)
+    return width
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
@@ -95,14 +97,16 @@ def _divisor_table(bounds):
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
-def _input_extent(out_tile, k_tile, stride, out_full, k_full, in_full):
-    """Input rows (or columns) a tile of `out_tile` outputs x `k_tile` kernel taps needs: (o-1)*s + k, halo included.
+def _input_extent(out_tile, k_tile, stride, in_full):
+    """Input rows (or columns) a tile of `out_tile` outputs x `k_tile` kernel taps really uses.
 
-    Clipped to the stored input size (padding is not fetched); the whole layer needs exactly `in_full`.
+    Dense (o-1)*s + k when the taps cover the stride (k >= s); o*k when they leave gaps (k < s: a 1x1 stride-2
+    conv reads every other row), clipped to the stored input size (padding is never fetched).
     """
-    if out_tile == out_full and k_tile == k_full:
-        return in_full
-    extent = (out_tile - 1) * stride + k_tile
+    if k_tile >= stride:
+        extent = (out_tile - 1) * stride + k_tile
+    else:
+        extent = out_tile * k_tile
     return min(extent, in_full)
 
 
@@ -110,14 +114,22 @@ def _input_extent(out_tile, k_tile, stride, out_full, k_full, in_full):
 def _tile_elems(bounds, tile, geom):
     """Elements of each tensor inside a tile: (weights, inputs, outputs), int64.
 
-    weights = G*M*C*R*S, inputs = N*G*C*h*w with the halo h = (P-1)*stride + R (clipped), outputs = N*G*M*P*Q.
+    weights = G*M*C*R*S, inputs = N*G*C*h*w with h, w the really used input extents (`_input_extent`),
+    outputs = N*G*M*P*Q. `bounds` is unused (kept for a stable signature).
     """
-    w = tile[1] * tile[2] * tile[3] * tile[6] * tile[7]
-    h = _input_extent(tile[4], tile[6], geom[0], bounds[4], bounds[6], geom[2])
-    wd = _input_extent(tile[5], tile[7], geom[1], bounds[5], bounds[7], geom[3])
-    i = tile[0] * tile[1] * tile[3] * h * wd
-    o = tile[0] * tile[1] * tile[2] * tile[4] * tile[5]
+    w = tile[config.DIM_G] * tile[config.DIM_M] * tile[config.DIM_C] * tile[config.DIM_R] * tile[config.DIM_S]
+    h = _input_extent(tile[config.DIM_P], tile[config.DIM_R], geom[0], geom[2])
+    wd = _input_extent(tile[config.DIM_Q], tile[config.DIM_S], geom[1], geom[3])
+    i = tile[config.DIM_N] * tile[config.DIM_G] * tile[config.DIM_C] * h * wd
+    o = tile[config.DIM_N] * tile[config.DIM_G] * tile[config.DIM_M] * tile[config.DIM_P] * tile[config.DIM_Q]
     return w, i, o
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _stored_inputs(bounds, geom):
+    """Every stored input element: N*G*C*h_in*w_in. Each is read from DRAM at least once (DRAM moves whole rows;
+    tiles count only the elements they really use, `_input_extent`), which keeps Fine >= Mid >= Coarse."""
+    return bounds[config.DIM_N] * bounds[config.DIM_G] * bounds[config.DIM_C] * geom[2] * geom[3]
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
@@ -175,8 +187,8 @@ def _fetch_count(group_trips, total_trips, order, tensor):
 def _dram_traffic_bits(bounds, tile, geom, order, b_w, b_a, b_out, b_psum):
     """DRAM traffic in bits of the DRAM-level loop nest over buffer tiles: (weights, inputs, outputs incl. psums).
 
-    weights = tile_w * fetches * b_w; inputs = max(tile_i * fetches, all stored inputs) * b_a (every input is read
-    at least once); outputs = tile_o * (tiles_o * b_out + 2 * (visits_o - tiles_o) * b_psum) where visits_o is the
+    weights = tile_w * fetches * b_w; inputs = max(tile_i * fetches, all stored inputs) * b_a (every stored input
+    is read at least once); outputs = tile_o * (tiles_o * b_out + 2 * (visits_o - tiles_o) * b_psum) where visits_o is the
     output tile's fetch count and tiles_o the number of distinct output tiles (Eyeriss (2a-1) psum term).
     """
     trips = np.empty(config.N_DIMS, dtype=np.int64)
@@ -187,7 +199,7 @@ def _dram_traffic_bits(bounds, tile, geom, order, b_w, b_a, b_out, b_psum):
     gt = _group_trips(trips)
     w_el, i_el, o_el = _tile_elems(bounds, tile, geom)
     w_bits = w_el * _fetch_count(gt, total, order, config.TENSOR_W) * b_w
-    all_inputs = bounds[0] * bounds[1] * bounds[3] * geom[2] * geom[3]
+    all_inputs = _stored_inputs(bounds, geom)
     i_bits = max(i_el * _fetch_count(gt, total, order, config.TENSOR_I), all_inputs) * b_a
     o_tiles = trips[0] * trips[1] * trips[2] * trips[4] * trips[5]
     o_visits = _fetch_count(gt, total, order, config.TENSOR_O)
@@ -215,7 +227,7 @@ def _dram_bits_all_orders(bounds, tile, geom, b_w, b_a, b_out, b_psum, out_bits,
     g_crs = t3 * t6 * t7
     total = t1 * g_npq * g_m * g_crs
     w_el, i_el, o_el = _tile_elems(bounds, tile, geom)
-    all_inputs = bounds[0] * bounds[1] * bounds[3] * geom[2] * geom[3]
+    all_inputs = _stored_inputs(bounds, geom)
     o_tiles = t0 * t1 * t2 * t4 * t5
     for order in range(config.N_ORDERS):
         counts = np.empty(3, dtype=np.int64)  # fetches of W, I, O
@@ -328,7 +340,7 @@ def best_buffer_tiling(layer, b_w: int, b_a: int, b_out: int, buffer_bits: int, 
     """
     from hwmodels.errors import MappingError
 
-    b_psum = int(_psum_bits(int(b_w), int(b_a), layer.reduction_size, int(b_max)))
+    b_psum = int(_psum_bits(int(b_w), int(b_a), layer.reduction_size, 0))
     status, bits, tile, order, _ = _best_buffer_tiling(layer_bounds(layer), layer_geometry(layer), int(b_w),
                                                        int(b_a), int(b_out), b_psum, int(buffer_bits))
     if status != config.STATUS_OK:

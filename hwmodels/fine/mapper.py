@@ -65,11 +65,13 @@ class Mapping:
     """One mapping of a layer (see `_kernels` module docstring). Factors are (8,) tuples over N,G,M,C,P,Q,R,S.
 
     Attributes:
-        rows, cols: spatial factors along PE rows / columns.
+        rows, cols: spatial factors along PE rows / columns (need not divide the bounds: idle PEs).
         pe: the PE tile (temporal loops inside a PE, lanes included).
-        lanes: in-PE parallel MACs used, along M (<= V for SIMD, <= lanes for bit-serial).
+        lanes: in-PE parallel MACs used along `lane_dim` (<= V for SIMD, <= lanes for bit-serial).
         buffer: buffer-level loop factors (array tiles per buffer tile).
         order_buffer, order_dram: group orders, innermost first (`order_name`).
+        lane_dim: the dim the lanes run along ("M" by default).
+    The DRAM-level factor of each dim is ceil(bound / (rows x cols x pe x buffer)).
     """
 
     rows: tuple
@@ -79,15 +81,18 @@ class Mapping:
     buffer: tuple
     order_buffer: str
     order_dram: str
+    lane_dim: str = "M"
 
     @classmethod
     def build(cls, *, rows=None, cols=None, pe=None, lanes=1, buffer=None, order_buffer="NPQ<M<CRS",
-              order_dram="NPQ<M<CRS") -> "Mapping":
+              order_dram="NPQ<M<CRS", lane_dim="M") -> "Mapping":
         """A mapping from dicts such as rows={"R": 3}, pe={"S": 3, "Q": 4}; unnamed dims get factor 1."""
         order_index(order_buffer)
         order_index(order_dram)
+        if lane_dim not in DIMS:
+            raise GenomeError(f"unknown lane dimension {lane_dim!r}; allowed: {list(DIMS)}")
         return cls(_factors(rows), _factors(cols), _factors(pe), int(lanes), _factors(buffer), order_buffer,
-                   order_dram)
+                   order_dram, lane_dim)
 
     def to_array(self) -> np.ndarray:
         """The kernels' (MAP_LEN,) int64 mapping vector."""
@@ -95,7 +100,7 @@ class Mapping:
         vec[K.MAP_ROWS:K.MAP_ROWS + 8] = self.rows
         vec[K.MAP_COLS:K.MAP_COLS + 8] = self.cols
         vec[K.MAP_PE:K.MAP_PE + 8] = self.pe
-        vec[K.MAP_LANE_DIM] = config.DIM_M
+        vec[K.MAP_LANE_DIM] = DIMS.index(self.lane_dim)
         vec[K.MAP_LANES] = self.lanes
         vec[K.MAP_BUF:K.MAP_BUF + 8] = self.buffer
         vec[K.MAP_ORDER_B] = order_index(self.order_buffer)
@@ -108,14 +113,15 @@ class Mapping:
         def t(offset):
             return tuple(int(x) for x in vec[offset:offset + 8])
         return cls(t(K.MAP_ROWS), t(K.MAP_COLS), t(K.MAP_PE), int(vec[K.MAP_LANES]), t(K.MAP_BUF),
-                   order_name(int(vec[K.MAP_ORDER_B])), order_name(int(vec[K.MAP_ORDER_D])))
+                   order_name(int(vec[K.MAP_ORDER_B])), order_name(int(vec[K.MAP_ORDER_D])),
+                   DIMS[int(vec[K.MAP_LANE_DIM])])
 
     def dram_factors(self, layer) -> tuple:
         """DRAM-level loop factors implied by the layer's bounds."""
         from hwmodels.fine._tiling import layer_bounds
         bounds = layer_bounds(layer)
-        return tuple(int(bounds[d] // (self.rows[d] * self.cols[d] * self.pe[d] * self.buffer[d]))
-                     for d in range(config.N_DIMS))
+        inner = [self.rows[d] * self.cols[d] * self.pe[d] * self.buffer[d] for d in range(config.N_DIMS)]
+        return tuple(int(-(-bounds[d] // inner[d])) for d in range(config.N_DIMS))
 
     def describe(self, layer=None) -> dict:
         """Readable form: only factors > 1, e.g. {"spatial_rows": "R3 M4", ...}."""
@@ -123,7 +129,7 @@ class Mapping:
             text = " ".join(f"{DIMS[d]}{f}" for d, f in enumerate(factors) if f != 1)
             return text or "-"
         out = {"spatial_rows": fmt(self.rows), "spatial_cols": fmt(self.cols), "pe_tile": fmt(self.pe),
-               "lanes": f"M{self.lanes}", "buffer_loops": fmt(self.buffer), "buffer_order": self.order_buffer,
+               "lanes": f"{self.lane_dim}{self.lanes}", "buffer_loops": fmt(self.buffer), "buffer_order": self.order_buffer,
                "dram_order": self.order_dram}
         if layer is not None:
             out["dram_loops"] = fmt(self.dram_factors(layer))
@@ -176,7 +182,8 @@ class LayerCost:
 
 
 _MEMO: dict = {}
-_STATS = {"searches": 0, "mappings_evaluated": 0, "legal_mappings": 0}
+_STATS = {"searches": 0, "mappings_evaluated": 0, "spatial_candidates": 0, "spatial_opened": 0, "pe_tiles": 0,
+          "pe_tiles_opened": 0, "buffer_tiles": 0, "buffer_tiles_opened": 0}
 
 
 def clear_memo() -> None:
@@ -216,20 +223,45 @@ def evaluate_mapping(layer, spec, b_w: int, b_a: int, b_out: int, mapping: Mappi
         MappingError: the mapping does not tile the layer or overflows the array, an RF or the buffer.
     """
     _check_layer_bits(spec, b_w, b_a, b_out)
-    la = pack_layer(layer, b_w, b_a, b_out, spec.b_max)
+    la = pack_layer(layer, b_w, b_a, b_out, spec)
     sa = pack_spec(spec)
     vec = mapping.to_array()
     metrics = np.zeros(K.MET_LEN, dtype=np.float64)
     status = K._evaluate_mapping(la.bounds, la.geom, la.bits, sa.spec_i, sa.spec_f, sa.energy, vec, metrics)
     if status != config.STATUS_OK:
         raise MappingError(f"layer {layer.name!r}: mapping {mapping.describe(None)} is illegal on {spec.name!r} "
-                           f"(factors must divide the loop bounds {dict(zip(DIMS, la.bounds.tolist()))} and "
-                           f"fit the {spec.pe_rows}x{spec.pe_cols} array, the RFs and the buffer)")
+                           f"(loop bounds {dict(zip(DIMS, la.bounds.tolist()))}: factors must "
+                           f"fit the {spec.pe_rows}x{spec.pe_cols} array, the lanes, the RFs and the buffer)")
     return _layer_cost(layer, vec, metrics)
 
 
-def map_layer(layer, spec, b_w: int, b_a: int, b_out: int, *, objective: str = "energy") -> LayerCost:
+def map_layer(layer, spec, b_w: int, b_a: int, b_out: int, *, objective: str = "energy",
+              tolerance: float = config.TIE_TOLERANCE) -> LayerCost:
     """Best mapping of `layer` on `spec` for `objective` ("energy", "latency" or "edp"), memoised.
+
+    Search space (exact; `_kernels` counts the costs):
+        - spatial unrolling per the dataflow table (`config.DF_*`): on rows a primary dim (RS: R, OS: P) times at
+          most one replication dim (RS: N/G/M/C, WS: G/C), on columns a primary dim (RS: P, OS: Q) times at most one
+          replication dim (RS: N/G/M/C, WS: G/M, OS: G/M over every PE the P x Q block leaves free); any factor
+          1..min(bound left, PEs left), ceil-divided (imperfect factors leave PEs idle);
+        - L in-PE lanes (SIMD packing, L <= floor(b_max / max(b_w, b_a)); bit-serial, L <= lanes) along any dim,
+          also ceil-divided;
+        - every PE tile (temporal factors over the dataflow's PE dims dividing the trips left) whose RFs hold its
+          weights, input window and live psums; inputs / psums stay resident across buffer loops when the RFs hold
+          the whole tile;
+        - every buffer tile (divisors of the trips left) that fits the buffer (half of it when double buffered,
+          bypassed tensors excluded), every buffer-level and DRAM-level loop order. Loop orders are the 6
+          permutations of the relevance groups NPQ / M / CRS (G outermost): a tensor's fetch count only shrinks
+          by the trailing run of loops it ignores, so for any of the 8! permutations the group order with that
+          run's group innermost has every tensor's fetch count <= (proof in `_tiling`).
+        Only exactly dominated choices are skipped: a spatial / lane factor f is tried only if no smaller factor
+        has the same trip count ceil(n / f) (equal trips, less padding), and branches whose proven lower bound
+        cannot beat the best are cut (`_kernels._bounded_out`).
+
+    Args:
+        objective: the metric minimised; energy and latency return, among mappings within `tolerance` (relative)
+            of the best, the one best in the other metric; EDP ties go to the lower energy.
+        tolerance: relative tie-break window (0 = exact optimum, ties by the other metric).
 
     Raises:
         GenomeError: unsupported bitwidth or objective.
@@ -237,20 +269,23 @@ def map_layer(layer, spec, b_w: int, b_a: int, b_out: int, *, objective: str = "
     """
     if objective not in config.OBJECTIVE_CODES:
         raise GenomeError(f"objective={objective!r}; allowed: {list(config.OBJECTIVE_CODES)}")
-    key = (layer.shape_key, int(b_w), int(b_a), int(b_out), spec, objective)
+    key = (layer.shape_key, int(b_w), int(b_a), int(b_out), spec, objective, float(tolerance))
     hit = _MEMO.get(key)
     if hit is not None:
         return hit if hit.name == layer.name else _renamed(hit, layer.name)
     _check_layer_bits(spec, b_w, b_a, b_out)
-    la = pack_layer(layer, b_w, b_a, b_out, spec.b_max)
+    la = pack_layer(layer, b_w, b_a, b_out, spec)
     sa = pack_spec(spec)
     vec = np.zeros(K.MAP_LEN, dtype=np.int64)
-    stats = np.zeros(2, dtype=np.int64)
+    stats = np.zeros(K.ST_LEN, dtype=np.int64)
     status = K._search_layer(la.bounds, la.geom, la.bits, sa.spec_i, sa.spec_f, sa.energy,
-                             config.OBJECTIVE_CODES[objective], vec, stats)
+                             config.OBJECTIVE_CODES[objective], float(tolerance), vec, stats)
     _STATS["searches"] += 1
-    _STATS["mappings_evaluated"] += int(stats[0])
-    _STATS["legal_mappings"] += int(stats[1])
+    _STATS["mappings_evaluated"] += int(stats[K.ST_COSTED])
+    for name, index in (("spatial_candidates", K.ST_SPATIAL), ("spatial_opened", K.ST_SPATIAL_OPEN),
+                        ("pe_tiles", K.ST_PE), ("pe_tiles_opened", K.ST_PE_OPEN), ("buffer_tiles", K.ST_BUF),
+                        ("buffer_tiles_opened", K.ST_BUF_OPEN)):
+        _STATS[name] += int(stats[index])
     if status != config.STATUS_OK:
         raise MappingError(f"layer {layer.name!r} ({dict(zip(DIMS, la.bounds.tolist()))}) has no legal mapping on "
                            f"{spec.name!r} with dataflow {spec.dataflow} at b_w={b_w}, b_a={b_a}: the RFs "
@@ -268,8 +303,19 @@ def _renamed(cost: LayerCost, name: str) -> LayerCost:
     return replace(cost, name=name)
 
 
-def _layer_costs(workload, spec, bw, ba, objective) -> list:
-    bo = list(ba[1:]) + [spec.b_max]
+def _output_bits(workload, spec, BA) -> np.ndarray:
+    """Output bitwidths (n, n_layers): the widest reader's (workload edges) when the workload module knows its
+    edges, else the next layer's b_a (b_max after the last)."""
+    try:
+        from hwmodels.workload import output_bits_matrix
+    except ImportError:
+        return np.concatenate([BA[:, 1:], np.full((BA.shape[0], 1), spec.b_max, dtype=np.int64)], axis=1)
+    return output_bits_matrix(workload, BA, spec.b_max)
+
+
+def _layer_costs(workload, spec, bw, ba, objective, bo=None) -> list:
+    if bo is None:
+        bo = _output_bits(workload, spec, np.atleast_2d(np.asarray(ba, dtype=np.int64)))[0]
     return [map_layer(layer, spec, int(bw[k]), int(ba[k]), int(bo[k]), objective=objective)
             for k, layer in enumerate(workload)]
 
@@ -278,7 +324,7 @@ def evaluate_network(workload, spec, bits_w, bits_a, *, objective: str = "energy
     """Fine cost of one genome: per-layer dicts (glossary keys + utilization + mapping) and network totals."""
     BW, BA = coarse.check_bits(workload, spec, bits_w, bits_a)
     base = coarse.coarse_layer_metrics(workload, spec, BW, BA)
-    costs = _layer_costs(workload, spec, BW[0], BA[0], objective)
+    costs = _layer_costs(workload, spec, BW[0], BA[0], objective, _output_bits(workload, spec, BA)[0])
     layers = []
     for k, (layer, cost) in enumerate(zip(workload, costs)):
         row = {"name": layer.name}
@@ -311,8 +357,9 @@ def evaluate_population(workload, spec, BW, BA, *, objective: str = "energy") ->
     keys = ("energy", "latency_cycles", "compute_cycles", "dram_accesses_bits", "utilization")
     fine = {key: np.zeros(n) for key in keys}
     by_level = {name: np.zeros(n) for name in config.LEVEL_NAMES}
+    BO = _output_bits(workload, spec, BA)
     for i in range(n):
-        costs = _layer_costs(workload, spec, BW[i], BA[i], objective)
+        costs = _layer_costs(workload, spec, BW[i], BA[i], objective, BO[i])
         total = costs[0]
         for cost in costs[1:]:
             total = total + cost

@@ -26,22 +26,29 @@ class LayerArrays(NamedTuple):
 
 
 class SpecArrays(NamedTuple):
-    """One accelerator: spec_i (11,) int64, spec_f (2,) float64 bandwidths, energy (7,) float64 per word access."""
+    """One accelerator: spec_i (SPEC_LEN,) int64, spec_f (2,) float64 bandwidths, energy (7,) float64 per word."""
 
     spec_i: np.ndarray
     spec_f: np.ndarray
     energy: np.ndarray
 
 
-def pack_layer(layer, b_w: int, b_a: int, b_out: int, b_max: int) -> LayerArrays:
+def psum_cap(spec) -> int:
+    """Psum width cap in bits: word_bits under Timeloop accounting (its eyeriss_like keeps psums in 16-bit words),
+    0 (uncapped, 2b + ceil(log2(reduction))) otherwise."""
+    return int(spec.word_bits) if spec.accounting == "timeloop" else 0
+
+
+def pack_layer(layer, b_w: int, b_a: int, b_out: int, spec) -> LayerArrays:
     """Arrays for `layer` with weights at b_w, inputs at b_a, outputs at b_out bits (psum width derived)."""
-    b_psum = int(_psum_bits(int(b_w), int(b_a), layer.reduction_size, int(b_max)))
+    b_psum = int(_psum_bits(int(b_w), int(b_a), layer.reduction_size, psum_cap(spec)))
     bits = np.array([b_w, b_a, b_out, b_psum], dtype=np.int64)
     return LayerArrays(layer_bounds(layer), layer_geometry(layer), bits)
 
 
 def pack_spec(spec) -> SpecArrays:
-    """Arrays for an `AcceleratorSpec` (RF sizes stay in words of b_max bits; buffer in bits)."""
+    """Arrays for an `AcceleratorSpec` (RF sizes stay in words of b_max bits; buffer in bits, halved when double
+    buffered: the other half holds the next tile)."""
     spec_i = np.zeros(K.SPEC_LEN, dtype=np.int64)
     spec_i[K.SPEC_ROWS] = spec.pe_rows
     spec_i[K.SPEC_COLS] = spec.pe_cols
@@ -52,8 +59,11 @@ def pack_spec(spec) -> SpecArrays:
     spec_i[K.SPEC_RF_FILTER] = spec.rf_filter_words
     spec_i[K.SPEC_RF_IFMAP] = spec.rf_ifmap_words
     spec_i[K.SPEC_RF_PSUM] = spec.rf_psum_words
-    spec_i[K.SPEC_BUFFER_BITS] = spec.buffer_size_bits
+    spec_i[K.SPEC_BUFFER_BITS] = spec.buffer_size_bits // 2 if spec.double_buffer else spec.buffer_size_bits
     spec_i[K.SPEC_WORD_BITS] = spec.word_bits
+    spec_i[K.SPEC_BYPASS_W] = int(spec.bypasses("weights"))
+    spec_i[K.SPEC_BYPASS_I] = int(spec.bypasses("inputs"))
+    spec_i[K.SPEC_ACCOUNTING] = config.ACCOUNTING_CODES[spec.accounting]
     spec_f = np.array([spec.dram_bw_bits_per_cycle, spec.buffer_bw_bits_per_cycle], dtype=np.float64)
     e = spec.energy
     energy = np.array([e.mac, e.rf_filter, e.rf_ifmap, e.rf_psum, e.array, e.buffer, e.dram], dtype=np.float64)

@@ -29,13 +29,12 @@ def tile_elements(layer, tile: dict) -> dict:
     """Elements of each tensor in a tile (input halo (p-1)*stride + r, clipped to the stored input)."""
     full = bounds_of(layer)
 
-    def extent(o, k, out_full, k_full, in_full):
-        if o == out_full and k == k_full:
-            return in_full
-        return min((o - 1) * layer.stride + k, in_full)
+    def extent(o, k, in_full):  # really used rows: dense when the taps cover the stride, o*k with gaps otherwise
+        used = (o - 1) * layer.stride + k if k >= layer.stride else o * k
+        return min(used, in_full)
 
-    h = extent(tile["P"], tile["R"], full["P"], full["R"], layer.h_in)
-    w = extent(tile["Q"], tile["S"], full["Q"], full["S"], layer.w_in)
+    h = extent(tile["P"], tile["R"], layer.h_in)
+    w = extent(tile["Q"], tile["S"], layer.w_in)
     return {"weights": tile["G"] * tile["M"] * tile["C"] * tile["R"] * tile["S"],
             "inputs": tile["N"] * tile["G"] * tile["C"] * h * w,
             "outputs": tile["N"] * tile["G"] * tile["M"] * tile["P"] * tile["Q"]}
@@ -73,12 +72,13 @@ def count_accesses(layer, mapping) -> dict:
         outputs' visits are per output element: a (DRAM-level) and v = a*b (how often the output's psum enters
         a PE), the two factors of the Eyeriss psum chain that depend on the loop orders.
     """
-    full = bounds_of(layer)
+    real = bounds_of(layer)
     pe = dict(zip(DIMS, mapping.pe))
     array_tile = {d: mapping.pe[k] * mapping.rows[k] * mapping.cols[k] for k, d in enumerate(DIMS)}
     buf_trips = dict(zip(DIMS, mapping.buffer))
     buffer_tile = {d: array_tile[d] * buf_trips[d] for d in DIMS}
-    dram_trips = {d: full[d] // buffer_tile[d] for d in DIMS}
+    dram_trips = {d: -(-real[d] // buffer_tile[d]) for d in DIMS}  # ceil: imperfect factors pad the loop
+    full = {d: dram_trips[d] * buffer_tile[d] for d in DIMS}
     n_pe = 1
     for k in range(len(DIMS)):
         n_pe *= mapping.rows[k] * mapping.cols[k]
@@ -92,7 +92,7 @@ def count_accesses(layer, mapping) -> dict:
     for tensor in ("weights", "inputs"):
         dram_loads = fetches(dram_trips, mapping.order_dram, tensor)
         buffer_loads_per_dram_iter = fetches(buf_trips, mapping.order_buffer, tensor)
-        all_inputs = layer.n * layer.c_in * layer.h_in * layer.w_in
+        all_inputs = full["N"] * full["G"] * full["C"] * layer.h_in * layer.w_in  # every stored input
         dram = dram_loads * el_buffer[tensor]
         if tensor == "inputs":
             dram = max(dram, all_inputs)

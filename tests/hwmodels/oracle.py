@@ -1,0 +1,215 @@
+"""Brute-force Fine-mapper oracle: plain Python, every mapping of the documented space, no pruning, no kernels.
+
+Written from the space and cost definitions in `hwmodels.fine.mapper.map_layer` and the `_kernels` module
+docstring, not from the kernels' code: spatial and lane factors take EVERY value 1..min(bound left, capacity)
+(the mapper tries only the minimal factor per trip count), PE and buffer factors every divisor, both loop orders
+all 6 group orders, and fetch counts come from walking the loop nest literally (`naive.fetches`). For small layers
+only (seconds for a few thousand mappings).
+"""
+
+from __future__ import annotations
+
+import itertools
+from functools import lru_cache
+
+import naive
+
+DIMS = "NGMCPQRS"
+ORDERS = ("NPQ<M<CRS", "NPQ<CRS<M", "M<NPQ<CRS", "M<CRS<NPQ", "CRS<NPQ<M", "CRS<M<NPQ")  # innermost first
+DATAFLOWS = {  # (row primary, row replication dims), (col primary, col replication dims), fold, PE temporal dims
+    "RS": (("R", "NGMC"), ("P", "NGMC"), False, "NGMCQS"),
+    "WS": ((None, "GC"), (None, "GM"), False, "GMCRS"),
+    "OS": (("P", ""), ("Q", "GM"), True, "NGMPQ"),
+}
+W_DIMS, I_DIMS, O_DIMS, RED_DIMS = "GMCRS", "NGCPQRS", "NGMPQ", "CRS"
+
+
+def ceil_div(a, b):
+    return -(-a // b)
+
+
+def prod(values):
+    out = 1
+    for v in values:
+        out *= v
+    return out
+
+
+def divisors(n):
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def words(elems, b, b_max):
+    if b <= b_max:
+        return ceil_div(elems, b_max // b)
+    return elems * ceil_div(b, b_max)
+
+
+def extent(o, k, s, full):
+    return min(full, (o - 1) * s + k if k >= s else o * k)
+
+
+def elems(t, geom):
+    sh, sw, h_in, w_in = geom
+    w = t["G"] * t["M"] * t["C"] * t["R"] * t["S"]
+    i = t["N"] * t["G"] * t["C"] * extent(t["P"], t["R"], sh, h_in) * extent(t["Q"], t["S"], sw, w_in)
+    o = t["N"] * t["G"] * t["M"] * t["P"] * t["Q"]
+    return w, i, o
+
+
+@lru_cache(maxsize=None)
+def walk_fetches(trips: tuple, order: str, tensor: str) -> int:
+    return naive.fetches(dict(zip(DIMS, trips)), order, tensor)
+
+
+def axis_options(rem, primary, repl, cap, repl_cap=None):
+    """(factors dict, rem after, PEs used by the primary) for every unrolling of one array axis."""
+    for fp in (range(1, min(rem[primary], cap) + 1) if primary else [1]):
+        rem1 = dict(rem)
+        if primary:
+            rem1[primary] = ceil_div(rem[primary], fp)
+        base = {primary: fp} if primary else {}
+        yield base, rem1, fp
+        for x in repl:
+            limit = (cap // fp) if repl_cap is None else repl_cap(fp)
+            for fx in range(2, min(rem1[x], limit) + 1):
+                rem2 = dict(rem1)
+                rem2[x] = ceil_div(rem1[x], fx)
+                yield {**base, x: fx}, rem2, fp
+
+
+def all_mappings_costs(bounds: dict, geom, bits, spec):
+    """Yield (energy, latency) of every legal mapping of the space. bits = (b_w, b_a, b_out, b_psum)."""
+    b_w, b_a, b_out, b_psum = bits
+    b_max, word = spec.b_max, spec.word_bits
+    e = spec.energy
+    (rp, rrep), (cp, crep), fold, pe_dims = DATAFLOWS[spec.dataflow]
+    simd = spec.pe_type == "simd"
+    lmax = b_max // max(b_w, b_a) if simd else spec.lanes
+    cap_bits = spec.buffer_size_bits // 2 if spec.double_buffer else spec.buffer_size_bits
+    byp_w, byp_i = "weights" in spec.bypass, "inputs" in spec.bypass
+    timeloop = spec.accounting == "timeloop"
+    for rows, rem_r, _ in axis_options(bounds, rp, rrep, spec.pe_rows):
+        rows_used = prod(rows.values())
+        if rows_used > spec.pe_rows:
+            continue
+        col_cap = spec.pe_cols
+        for cols, rem_c, fc in axis_options(
+                rem_r, cp, crep, col_cap,
+                (lambda fc_: (spec.pe_rows // rows_used) * (spec.pe_cols // fc_)) if fold else None):
+            cols_used = prod(cols.values())
+            if fold:
+                if rows_used * cols_used > spec.pe_rows * spec.pe_cols:
+                    continue
+            elif cols_used > spec.pe_cols:
+                continue
+            lane_opts = [("M", 1)] + [(d, L) for d in DIMS for L in range(2, min(lmax, rem_c[d]) + 1)]
+            for ld, lanes in lane_opts:
+                t = dict(rem_c)
+                t[ld] = ceil_div(rem_c[ld], lanes)
+                sig = {d: rows.get(d, 1) * cols.get(d, 1) * (lanes if d == ld else 1) for d in DIMS}
+                pb = {d: sig[d] * t[d] for d in DIMS}
+                yield from _pe_and_below(pb, t, rows, cols, ld, lanes, geom, bits, spec, pe_dims, simd, b_max, word,
+                                         e, cap_bits, byp_w, byp_i, timeloop)
+
+
+def _pe_and_below(pb, t, rows, cols, ld, lanes, geom, bits, spec, pe_dims, simd, b_max, word, e, cap_bits, byp_w,
+                  byp_i, timeloop):
+    b_w, b_a, b_out, b_psum = bits
+    s = {d: rows.get(d, 1) * cols.get(d, 1) for d in DIMS}
+    n_pe = prod(s.values())
+    c_sp = prod(s[d] for d in RED_DIMS)
+    macs = prod(pb.values())
+    w_all, _, n_out = elems(pb, geom)
+    i_all = pb["N"] * pb["G"] * pb["C"] * geom[2] * geom[3]  # every stored input leaves DRAM once
+    r_tot = prod(pb[d] for d in RED_DIMS)
+    l_red = lanes if ld in RED_DIMS else 1
+    l_out = lanes // l_red
+    psum_wf = words(l_out, b_psum, b_max) / l_out
+    if simd:
+        w_rf = i_rf = macs / lanes
+        mac_e = e.mac * macs / lanes
+        cyc = 1
+    else:
+        w_rf = macs * b_w / (b_max * (1 if ld in W_DIMS else lanes))
+        i_rf = macs * b_a / (b_max * (1 if ld in I_DIMS else lanes))
+        mac_e = e.mac * macs * b_w * b_a / b_max ** 2
+        cyc = b_w * b_a
+    pe_choices = [divisors(t[d]) if d in pe_dims else [1] for d in DIMS]
+    for pe_t in itertools.product(*pe_choices):
+        pe = {d: pe_t[k] * (lanes if d == ld else 1) for k, d in enumerate(DIMS)}
+        pw, pi, po = elems(pe, geom)
+        q_l = lanes if ld == "Q" else 1
+        window = min(pe["N"] * pe["G"] * pe["C"] * extent(pe["P"], pe["R"], geom[0], geom[2])
+                     * extent(q_l, pe["S"], geom[1], geom[3]), pi)
+        live = po // (pe["Q"] // q_l)
+        if (words(pw, b_w, b_max) > spec.rf_filter_words or words(window, b_a, b_max) > spec.rf_ifmap_words
+                or words(live, b_psum, b_max) > spec.rf_psum_words):
+            continue
+        res_i = words(pi, b_a, b_max) <= spec.rf_ifmap_words
+        res_o = words(po, b_psum, b_max) <= spec.rf_psum_words
+        arr = {d: s[d] * pe[d] for d in DIMS}
+        aw, ai, _ = elems(arr, geom)
+        steps = prod(pe_t)
+        buf_choices = [divisors(t[d] // pe_t[k]) for k, d in enumerate(DIMS)]
+        for buf_t in itertools.product(*buf_choices):
+            buf = dict(zip(DIMS, buf_t))
+            tile = {d: arr[d] * buf[d] for d in DIMS}
+            trips = {d: pb[d] // tile[d] for d in DIMS}
+            tw, ti, to = elems(tile, geom)
+            complete = trips["C"] == trips["R"] == trips["S"] == 1
+            foot = (0 if byp_w else tw * b_w) + (0 if byp_i else ti * b_a) + to * (b_out if complete else b_psum)
+            if foot > cap_bits:
+                continue
+            total_d = prod(trips.values())
+            total_b = prod(buf_t)
+            compute = total_d * total_b * steps * cyc
+            trips_key = tuple(trips[d] for d in DIMS)
+            o_tiles = prod(trips[d] for d in O_DIMS)
+            red_d = prod(trips[d] for d in RED_DIMS)
+            o_tiles_b = prod(buf[d] for d in O_DIMS)
+            for ob in ORDERS:
+                f_bw = walk_fetches(buf_t, ob, "weights")
+                f_bi = walk_fetches(buf_t, ob, "inputs") if res_i else total_b
+                f_bo = walk_fetches(buf_t, ob, "outputs") if res_o else total_b
+                v = (f_bo // o_tiles_b) * red_d
+                w_arr = n_pe * pw * f_bw * total_d
+                i_arr = n_pe * pi * f_bi * total_d
+                w_buf = 0 if byp_w else aw * f_bw * total_d
+                i_buf = 0 if byp_i else ai * f_bi * total_d
+                p_arr = n_out * v * (c_sp - 1)
+                p_rf = 2 * n_out * (r_tot / l_red - v * c_sp)
+                rf = w_rf * e.rf_filter + i_rf * e.rf_ifmap + p_rf * psum_wf * e.rf_psum
+                if timeloop:
+                    rf += w_arr * b_w / b_max * e.rf_filter + i_arr * b_a / b_max * e.rf_ifmap
+                arr_e = (w_arr * b_w + i_arr * b_a + p_arr * b_psum) / word * e.array
+                for od in ORDERS:
+                    f_dw = walk_fetches(trips_key, od, "weights")
+                    f_di = walk_fetches(trips_key, od, "inputs")
+                    f_do = walk_fetches(trips_key, od, "outputs")
+                    a = f_do // o_tiles
+                    dram_w = (aw * f_bw * total_d if byp_w else tw * f_dw) * b_w
+                    dram_i = max(ai * f_bi * total_d if byp_i else ti * f_di, i_all) * b_a
+                    dram_o = to * (o_tiles * b_out + 2 * (f_do - o_tiles) * b_psum)
+                    dram_bits = dram_w + dram_i + dram_o
+                    p_buf = 2 * n_out * (v - a)
+                    buffer_bits = w_buf * b_w + i_buf * b_a + p_buf * b_psum
+                    buf_e = buffer_bits / word * e.buffer
+                    if timeloop:
+                        buf_e += (dram_o + (0 if byp_w else dram_w) + (0 if byp_i else dram_i)) / word * e.buffer
+                    energy = mac_e + rf + arr_e + buf_e + dram_bits / word * e.dram
+                    latency = float(compute)
+                    if spec.buffer_bw_bits_per_cycle > 0:
+                        latency = max(latency, (buffer_bits + dram_bits) / spec.buffer_bw_bits_per_cycle)
+                    latency = max(latency, dram_bits / spec.dram_bw_bits_per_cycle)
+                    yield energy, latency
+
+
+def optimum(costs, objective: str, tolerance: float):
+    """(energy, latency) the mapper must return: objective optimum, ties / tolerance window by the other metric."""
+    if objective == "edp":
+        return min(costs, key=lambda c: (c[0] * c[1], c[0]))
+    k1, k2 = (0, 1) if objective == "energy" else (1, 0)
+    best = min(costs, key=lambda c: (c[k1], c[k2]))
+    window = [c for c in costs if c[k1] <= best[k1] * (1 + tolerance)]
+    return min(window, key=lambda c: (c[k2], c[k1]))
