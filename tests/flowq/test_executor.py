@@ -138,3 +138,11 @@ def test_make_executor_rejects_bad_requests(monkeypatch):
     with pytest.raises(FlowQError) as error:
         make_executor(dask="local:2")
     assert str(error.value) == DASK_MISSING and "pip install" in DASK_MISSING
+
+
+def test_dask_asks_for_a_gpu_only_when_a_worker_advertises_one(dask_local, monkeypatch):
+    info = dask_local.client.scheduler_info()
+    assert dask_local._gpu_resources() is None  # LocalCluster workers advertise no GPU
+    gpu_info = dict(info, workers={address: dict(w, resources={"GPU": 1}) for address, w in info["workers"].items()})
+    monkeypatch.setattr(dask_local.client, "scheduler_info", lambda *a, **k: gpu_info)
+    assert dask_local._gpu_resources() == {"GPU": 1}
