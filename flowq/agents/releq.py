@@ -35,14 +35,14 @@ class ReLeQ(PPO):
         super().__init__(pop_size, clip_ratio=clip_ratio, gamma=gamma, lam=lam, train_pi_iters=epochs,
                          target_kl=float("inf"), **kwargs)
         self.lstm_hidden, self.lr, self.epochs, self.c1, self.c2 = int(lstm_hidden), float(lr), int(epochs), c1, c2
-        self.opt = None
+        self.optimizer = None
 
     def _build(self, n_features: int, n_actions: int) -> None:
         rng = self.random_state
         self.actor = init_from(LSTMHead(n_features, self.lstm_hidden, (128, 128, n_actions)), rng)
         self.critic = init_from(LSTMHead(n_features, self.lstm_hidden, (128, 64, 1)), rng)
         params = list(self.actor.parameters()) + list(self.critic.parameters())
-        self.opt = torch.optim.Adam(params, lr=self.lr, eps=1e-5)
+        self.optimizer = torch.optim.Adam(params, lr=self.lr, eps=1e-5)
 
     def _step_logits(self, S, memory):
         out, memory = self.actor(S.unsqueeze(1), memory)
@@ -60,9 +60,9 @@ class ReLeQ(PPO):
         logp_old = torch.as_tensor(np.stack(batch["extra"], axis=1), dtype=torch.float32)
         adv, ret = self._advantages(S, rewards)
         for _ in range(self.epochs):
-            self.opt.zero_grad()
+            self.optimizer.zero_grad()
             pi_loss, _, logp_all = self._clipped_loss(S, A, logp_old, adv)
             entropy = -(logp_all.exp() * logp_all).sum(-1).mean()
             v_loss = ((self._values(S) - ret) ** 2).mean()
             (pi_loss + self.c1 * v_loss - self.c2 * entropy).backward()
-            self.opt.step()
+            self.optimizer.step()
