@@ -12,7 +12,8 @@ with q bit-sliced into `bits_per_cell` (c) bit cells, u into `dac_bits` (d) bit 
 Each chunk's column partial sum is what one ADC conversion sees; the rest of y (offset terms
 delta*o*sum q, w_min*sum u, ...) is exact digital arithmetic. The r-bit ADC maps a partial sum p to
 clamp(round(p / step), 0, 2^r - 1) * step. Clipping range, calibrated per layer on the calibration batch:
-step = max(1, p_999 / (2^r - 1)), p_999 the 99.9th percentile of the layer's partial sums; when
+step = max(1, c / (2^r - 1)) with c the quantile of the layer's partial sums (50 % ... 100 %, `ADC_CLIP_QUANTILES`)
+whose quantisation error is smallest (MSE); when
 2^r - 1 >= rows * (2^d - 1) * (2^c - 1) (every possible partial sum, `lossless_adc_bits`) the ADC is the identity
 and the forward equals the plain quantised one. Backward is a straight-through estimator: the gradient is that of
 the plain quantised layer (y = y_plain + (y_crossbar - y_plain).detach()), so a crossbar network fine-tunes.
@@ -35,8 +36,8 @@ from flowq.errors import GenomeError
 from flowq.quant.modules import QuantConv2d, QuantLinear, _forward_order
 from flowq.quant.quantizers import PACT, WRPN, XNOR, DoReFa
 
-#: percentile of a layer's partial sums that sets its ADC clipping range
-ADC_CLIP_QUANTILE = 0.999
+#: candidate clipping levels of a layer's ADC: these quantiles of its calibration partial sums (`adc_step`)
+ADC_CLIP_QUANTILES = (0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1.0)
 #: lossless layers skip the slice-by-slice computation (identical result, tests switch it off to prove it)
 EXACT_SHORTCUT = True
 
@@ -304,11 +305,24 @@ def _calibrate(model: nn.Module, layers: list, example_input: torch.Tensor) -> N
     for module in layers:
         if module._collect:
             values = torch.cat(module._collect).float()
-            values = values[:: values.numel() // 2_000_000 + 1].cpu()
-            kth = max(1, int(round(ADC_CLIP_QUANTILE * values.numel())))
-            clip = float(torch.kthvalue(values, kth).values)
-            module.adc_step = max(1.0, clip / (2 ** module.crossbar.adc_bits - 1))
+            values = values[:: values.numel() // 200_000 + 1].cpu()
+            module.adc_step = adc_step(values, module.crossbar.adc_bits)
         module._collect = None
+
+
+def adc_step(psums: torch.Tensor, adc_bits: int) -> float:
+    """ADC step (partial-sum units) for a layer: the clipping level among the `ADC_CLIP_QUANTILES` of its
+    calibration partial sums whose r-bit quantisation has the least squared error; step >= 1 (integer psums)."""
+    levels = 2 ** int(adc_bits) - 1
+    sorted_values = torch.sort(psums).values
+    best, best_step = float("inf"), 1.0
+    for quantile in ADC_CLIP_QUANTILES:
+        clip = float(sorted_values[min(len(sorted_values) - 1, int(quantile * len(sorted_values)))])
+        step = max(1.0, clip / levels)
+        error = float(((torch.clamp(torch.round(psums / step), 0, levels) * step - psums) ** 2).mean())
+        if error < best:
+            best, best_step = error, step
+    return best_step
 
 
 def crossbar_model(model: nn.Module, config: CrossbarConfig, example_input: torch.Tensor | None = None) -> nn.Module:
