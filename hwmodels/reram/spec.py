@@ -368,9 +368,9 @@ def is_reram(name_or_path) -> bool:
     path = Path(key).expanduser()
     if path.suffix in (".yaml", ".yml") and path.is_file():
         try:
-            data = yaml.safe_load(path.read_text())
-        except yaml.YAMLError:
-            return False
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError, OSError):
+            return False  # not a readable ReRAM file: the digital loader reports it
         return isinstance(data, dict) and data.get("kind") == "reram"
     return False
 
