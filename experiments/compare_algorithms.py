@@ -97,9 +97,8 @@ def run(preset: str = "quick", out="runs/compare", *, seed: int = 0, th: float =
                   f"best under th: {acc}  ({rows[name]['seconds']:.1f} s)", flush=True)
     names = [n for n in algorithms if rows[n]["best_under_th"] is not None]
     policies = [policy_vector(rows[n]["best_under_th"]["bits_w"], rows[n]["best_under_th"]["bits_a"]) for n in names]
-    n_layers = len(policies[0]) // 2 if policies else 0
-    names.append("W8A8")
-    policies.append(policy_vector([8] * n_layers))
+    names.append("W8A8")  # every searched layer at 8 bits, the fixed first/last layers as in the runs
+    policies.append(policy_vector(*scratch.genome.decode(reference_genome(scratch))))
     cos, man = similarity_matrices(policies)
     _plot_hv(curves, out / "hypervolume.png")
     plot_similarity(names, cos, man, out / "similarity.png")

@@ -462,8 +462,12 @@ def cmd_compare(args) -> int:
     if len({len(p) for p in policies}) > 1:
         raise GenomeError("the runs search networks of different depths; compare runs of one network")
     if args.reference_bits:
+        reference = [args.reference_bits] * n_layers
+        fixed = result.data["config"].get("fixed_bits")
+        if fixed is not None and n_layers > 2:  # the first/last layers stay at the runs' fixed bitwidth
+            reference[0] = reference[-1] = int(fixed)
         names.append(f"W{args.reference_bits}A{args.reference_bits}")
-        policies.append(policy_vector([args.reference_bits] * n_layers))
+        policies.append(policy_vector(reference))
     cos, man = similarity_matrices(policies)
     print("cosine similarity\n" + format_matrix(names, cos) + "\n")
     print("Manhattan distance [bits]\n" + format_matrix(names, man, "{:.0f}"))

@@ -181,6 +181,7 @@ LEARN = {  # smaller networks / fewer inner iterations than the papers' (test ti
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(LEARN))
 def test_each_agent_learns_to_the_optimum_neighbourhood(name, optimum):
     options, budget = LEARN[name]
