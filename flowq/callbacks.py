@@ -67,7 +67,7 @@ class EvaluationProgress:
         if self.enabled and total > 0 and self._terminal():
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc=self.label or "evaluating", unit="cand", leave=False,
+            self._bar = tqdm(total=total, desc=self.label or "evaluating", unit="cand", leave=False, mininterval=0,
                              file=self.stream if self.stream is not None else sys.stderr)
 
     def step(self, seconds: float) -> None:

@@ -380,9 +380,11 @@ def cmd_hw(args) -> int:
 
     from hwmodels.api import evaluate
     from hwmodels.zoo import get_workload
-    from problems.base import load_hardware
+    from problems.base import check_hardware_file, load_hardware
 
     from flowq.cli_reram import cmd_hw_reram, is_reram_hw
+
+    check_hardware_file(args.hw)
 
     if is_reram_hw(args.hw):  # ReRAM crossbar level (hwmodels.reram)
         bits = _read_genome(args.genome, len(get_workload(args.model))) if args.genome else (None, None)
@@ -390,6 +392,10 @@ def cmd_hw(args) -> int:
     if args.adc_bits is not None:
         raise FlowQError("--adc-bits applies to ReRAM specs (--hw reram-neurosim, reram-bwq, reram-puma)")
     from flowq.cli_codesign import solution_spec
+    from flowq.runs import read_genome
+
+    if args.genome:
+        read_genome(args.genome)  # a malformed genome file is reported here, before any reader meets it
 
     spec = solution_spec(args.genome, args.hw_space) if args.genome else None  # a co-design solution's hardware
     spec = spec if spec is not None else load_hardware(args.hw, args.dataflow)

@@ -107,3 +107,49 @@ def test_train_from_scratch_reports_test_accuracy(cache_dir):
 def test_wrong_genome_length(evaluator):
     with pytest.raises(GenomeError, match="20 conv/linear layers"):
         evaluator.evaluate([8] * 19, [8] * 19)
+
+
+# ---- issue 13 ----------------------------------------------------------------------------------------------------
+def test_proxy_on_a_cold_cache_trains_its_float_network_and_measures_psi_star_on_its_batch(tmp_path):
+    """Failure 1: the proxy trained the float network inside torch.no_grad() on a cold cache."""
+    import torch
+
+    proxy = LossProxyEvaluator("lenet5", "digits", batch_size=64, device="cpu", cache_dir=tmp_path,
+                               train_config=TrainConfig(epochs=2))
+    result = proxy.evaluate([16] * 5, [16] * 5)
+    assert not result.failed and any((tmp_path / "models").iterdir())
+    x, y, _, _ = proxy._fixed_batch()
+    with torch.no_grad():
+        on_batch = float((proxy._float()(x).argmax(1) == y).float().mean())
+    assert proxy.float_accuracy == on_batch  # psi* on the same 64 images as psi, not on the whole validation split
+    assert abs(result.psi - proxy.float_accuracy) <= 2 / 64  # a 16-bit network is the float one
+
+
+def test_a_failed_evaluation_is_retried_once_then_returned_from_the_cache(tmp_path):
+    """Failure 5: a failure was cached forever after the first try."""
+    ev = LossProxyEvaluator("lenet5", "digits", device="cpu", cache_dir=tmp_path, use_result_cache=True)
+    ev._key_parts = {}
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        return AccuracyResult(psi=0.0, loss=float("inf"), failed=True, reason="NaN")
+
+    first = ev._cached("k", flaky)
+    second = ev._cached("k", flaky)  # the next request computes again instead of trusting the failure
+    third = ev._cached("k", flaky)  # two failed attempts: now the failure is the answer
+    assert first.failed and second.failed and third.failed and len(calls) == 2
+    ok = ev._cached("k2", flaky)
+    assert ok.failed
+    fixed = ev._cached("k2", lambda: AccuracyResult(psi=0.9, loss=0.1))
+    assert not fixed.failed and ev._cached("k2", flaky) == fixed and len(calls) == 3
+
+
+def test_evaluator_settings_raise_evaluator_error():
+    from flowq.errors import EvaluatorError
+
+    for kwargs in ({"epochs": -1}, {"steps": 1.5}, {"quantizer": "ternary"}, {"device": "tpu:9"}):
+        with pytest.raises(EvaluatorError):
+            FineTuneEvaluator("lenet5", "digits", **kwargs)
+    with pytest.raises(EvaluatorError):
+        LossProxyEvaluator("lenet5", "digits", batch_size=0)

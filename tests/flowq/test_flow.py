@@ -116,3 +116,72 @@ def test_a_passed_deadline_stops_after_the_first_generation():
 
     result = lenet_flow(seed=5).search("coarse", "nsga2", n_gen=10, pop_size=8, deadline=time.perf_counter())
     assert len(result.hypervolume) == 1 and result.data["stopped_early"]
+
+
+# ---- issue 13 ----------------------------------------------------------------------------------------------------
+class FailsOnTwoBits(Surrogate):
+    """The surrogate, but any genome with a 2-bit layer 'diverges' (failed, psi = 0), as a NaN fine-tune would."""
+
+    def evaluate(self, bits_w, bits_a):
+        if 2 in list(bits_w) + list(bits_a):
+            return AccuracyResult(psi=0.0, loss=float("inf"), failed=True, reason="NaN loss")
+        return super().evaluate(bits_w, bits_a)
+
+
+def test_failed_candidates_are_reported_but_never_on_the_front_or_a_leader():
+    flow = Flow("lenet5", "digits", FailsOnTwoBits(), hw="spatial-256", verbose=False, seed=0)
+    problem = flow.problem("coarse", objectives=("accuracy", "bitops"))
+    result = flow.search(problem, "nsga2", n_gen=3, pop_size=10)
+    assert result.data["failed"], "2-bit genomes are sampled, so some evaluations fail"
+    for solution in result.front:
+        assert 2 not in solution["bits_w"] + solution["bits_a"] and not solution["metrics"]["accuracy_failed"]
+    for kind in ("hv", "accuracy", "compression"):
+        assert 2 not in result.leader(kind)["bits_w"] + result.leader(kind)["bits_a"]
+    failed = result.data["failed"][0]
+    F = problem.evaluate(np.asarray([failed["genome"]]))
+    assert np.all(F >= 1e6)  # worst rank for the GA
+    assert not any(2 in k for k in flow.accuracy_cache)  # a failure is not cached as truth
+
+
+def test_the_ga_seed_does_not_seed_the_float_network():
+    flows = [Flow("lenet5", "digits", "proxy", hw="spatial-256", verbose=False, seed=s) for s in (1, 2)]
+    evaluators = [f.problem("coarse").evaluator for f in flows]
+    assert [e.seed for e in evaluators] == [0, 0]
+    assert evaluators[0]._float_key() == evaluators[1]._float_key()
+    own = Flow("lenet5", "digits", "proxy", hw="spatial-256", verbose=False, seed=1, evaluator_seed=3)
+    assert own.problem("coarse").evaluator.seed == 3
+
+
+def test_soga_records_its_best_individual_by_eq_1(tmp_path):
+    flow = lenet_flow(seed=2, out=tmp_path)
+    problem = flow.problem("coarse", objectives=("accuracy", "frac_ops"), soga_threshold=0.05)
+    result = flow.search(problem, "soga", n_gen=4, pop_size=8)
+    best = result.data["soga_best"]
+    # eq. 1 by hand for every evaluated genome: (1 - (psi* - psi) / t) * ln(phi* / phi)
+    fitness = []
+    for record in problem.records.values():
+        m = record["metrics"]
+        fitness.append((1 - (0.99 - m["accuracy"]) / 0.05) * np.log(problem.baseline["frac_ops"] / m["frac_ops"]))
+    assert best["fitness"] == pytest.approx(max(fitness))
+    assert json.loads((tmp_path / "coarse" / "results.json").read_text())["soga_best"]["bits_w"] == best["bits_w"]
+
+
+def test_progress_bar_on_a_terminal_and_silence_otherwise():
+    import io
+
+    from flowq.callbacks import EvaluationProgress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    tty, pipe = Terminal(), io.StringIO()
+    for stream in (tty, pipe):
+        bar = EvaluationProgress("[fine] gen 1", stream=stream)
+        bar.start(3)
+        for _ in range(3):
+            bar.step(2.0)
+        bar.close()
+        assert bar.done == 3 and bar.seconds == 6.0
+    assert "3/3" in tty.getvalue() and "2.0 s/cand" in tty.getvalue()
+    assert pipe.getvalue() == ""  # not a terminal: the monitor's one line per generation is the only output

@@ -202,3 +202,42 @@ def test_16bit_dorefa_with_matched_latent_weights_equals_float_network():
         ref = net(x)
         out = quantize_model(net, 16, 16, example_input=x)(x)
     assert torch.allclose(out, ref, atol=1e-3)
+
+
+# ---- quantiser schemes (issue 13: --quantizer pact|dorefa|wrpn|xnor) ---------------------------------------------
+def test_xnor_binarises_one_bit_layers_per_filter_and_keeps_sixteen_bit_layers():
+    from flowq.quant import XNOR
+
+    w = torch.tensor([[1.0, -3.0], [0.5, 0.5]])
+    # filter 0: E|w| = 2 -> [2, -2]; filter 1: E|w| = 0.5 -> [0.5, 0.5] (one scale per output filter, XNOR-Net eq. 4)
+    assert close(XNOR(1)(w), [[2.0, -2.0], [0.5, 0.5]])
+    wide = torch.linspace(-0.9, 0.9, 11)
+    assert len(torch.unique(XNOR(16)(wide))) == 11  # a 16-bit (fixed first/last) layer is not binarised
+    model = quantize_model(build_model("lenet5", 10, (3, 32, 32)), [16, 1, 1, 1, 16], [16, 1, 1, 1, 16],
+                           weight_quantizer="xnor")
+    first = model.conv1.weight_quantizer(model.conv1.weight)
+    middle = model.conv2.weight_quantizer(model.conv2.weight)
+    assert len(torch.unique(first)) > 2
+    for filt in middle:  # +-alpha_f per filter (up to the float rounding of the straight-through expression)
+        assert torch.allclose(filt.abs(), filt.abs().flatten()[0].expand_as(filt), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["dorefa", "wrpn"])
+def test_clipped_activation_quantisers_have_2k_levels_on_their_clip_range(name):
+    from flowq.quant import ACTIVATION_QUANTIZERS
+
+    q = ACTIVATION_QUANTIZERS[name](bits=2)
+    x = torch.tensor([-1.0, 0.1, 0.2, 0.5, 0.9, 3.0])
+    # clip 1 (DoReFa / WRPN): clip(x, 0, 1) on the grid {0, 1/3, 2/3, 1}
+    assert close(q(x), [0.0, 0.0, 1 / 3, 2 / 3, 1.0, 1.0])
+    q.calibrate(torch.tensor([0.0, 6.0]), quantile=1.0)
+    assert close(q(torch.tensor([2.1, 7.0])), [2.0, 6.0])  # clip 6: grid {0, 2, 4, 6}
+
+
+def test_quantizer_schemes_map_to_weight_and_activation_quantisers():
+    from flowq.quant import quantizer_scheme
+
+    assert quantizer_scheme("pact") == ("dorefa", "pact")
+    assert quantizer_scheme("wrpn") == ("wrpn", "wrpn")
+    with pytest.raises(GenomeError, match="allowed"):
+        quantizer_scheme("ternary")
