@@ -151,13 +151,27 @@ def _read_json(path: Path, what: str):
         raise RunError(f"{path}: cannot read it ({error})") from None
 
 
-def _check_solution(solution, where: str) -> None:
+def _check_solution(solution, where: str, n_obj: int | None = None) -> None:
     if not isinstance(solution, dict):
         raise RunError(f"{where}: expected an object with bits_w, bits_a, metrics, F; got {type(solution).__name__}")
     for key in ("bits_w", "bits_a"):
         _bits_list(solution.get(key), f"{where}.{key}", RunError)
     if len(solution["bits_w"]) != len(solution["bits_a"]):
         raise RunError(f"{where}: bits_w and bits_a have different lengths")
+    metrics = solution.get("metrics")
+    if not isinstance(metrics, dict) or not all(_number(v) or isinstance(v, (str, bool)) for v in metrics.values()):
+        raise RunError(f"{where}.metrics: expected an object of metric name -> number")
+    if n_obj is not None:
+        _check_vector(solution.get("F"), n_obj, f"{where}.F")
+
+
+def _number(value) -> bool:
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
+def _check_vector(values, n: int, where: str) -> None:
+    if not isinstance(values, list) or len(values) != n or not all(_number(v) for v in values):
+        raise RunError(f"{where}: expected a list of {n} numbers (one per objective), got {values!r:.80}")
 
 
 def validate_results(data, path="results.json") -> dict:
@@ -179,8 +193,21 @@ def validate_results(data, path="results.json") -> dict:
         raise RunError(f"{path}: missing keys {missing}; the file is incomplete or not a FlowQ results.json")
     if not isinstance(data["front"], list):
         raise RunError(f"{path}: 'front' must be a list of solutions")
+    objectives = data["objectives"]
+    if not isinstance(objectives, list) or not objectives or not all(isinstance(o, str) for o in objectives):
+        raise RunError(f"{path}: 'objectives' must be a non-empty list of metric names")
     for i, solution in enumerate(data["front"]):
-        _check_solution(solution, f"{path}: front[{i}]")
+        _check_solution(solution, f"{path}: front[{i}]", len(objectives))
+    if not isinstance(data["hypervolume"], list) or not all(_number(v) for v in data["hypervolume"]):
+        raise RunError(f"{path}: 'hypervolume' must be a list of numbers (one per generation)")
+    history = data.get("front_history", [])
+    if not isinstance(history, list):
+        raise RunError(f"{path}: 'front_history' must be a list (one front per generation)")
+    for g, front in enumerate(history):
+        if not isinstance(front, list):
+            raise RunError(f"{path}: front_history[{g}] must be a list of objective vectors")
+        for j, F in enumerate(front):
+            _check_vector(F, len(objectives), f"{path}: front_history[{g}][{j}]")
     for kind in PICKS:
         index = data.get(f"{kind}_leader")
         if index is not None and (isinstance(index, bool) or not isinstance(index, int)
