@@ -278,7 +278,7 @@ def test_policy_similarity_cosine_and_manhattan():
 # ---- CLI / Flow ----------------------------------------------------------------------------------------------------
 def test_cli_search_with_rl_agents_and_both_evaluators_then_compare(tmp_path, capsys):
     runs = []
-    for algo, evaluator in (("ppo", "proxy"), ("ddpg", "finetune")):
+    for algo, evaluator in (("ppo", "proxy"), ("ddpg", "finetune"), ("vpg", "proxy"), ("releq", "proxy")):
         run = tmp_path / algo
         argv = ["search", "--model", "lenet5", "--level", "coarse", "--objectives", "accuracy,bitops", "--algo", algo,
                 "--pop", "3", "--gen", "2", "--seed", "1", "--evaluator", evaluator, "--out", str(run), "--quiet"]
