@@ -78,6 +78,7 @@ class ResultCache:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path).expanduser()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._retry(lambda db: db.execute("PRAGMA journal_mode=WAL"))  # persistent: stored in the file
         self._retry(self._create, write=True)
 
     @classmethod
@@ -101,7 +102,6 @@ class ResultCache:
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process crashes, never corrupt
         return db
 
