@@ -25,7 +25,8 @@ Access counting per tensor (elements of the padded nest; hand-checkable against 
 Energy = sum of accesses x per-access energy, accesses converted to `word_bits` words at their bitwidth (buffer,
 array, DRAM) or to RF words of b_max bits. Psums are 2*max(b_w, b_a) + ceil(log2(Rtot)) bits wide. Accounting
 "eyeriss": a buffer fill from DRAM is folded into the DRAM access; "timeloop": every word moved between DRAM and
-the buffer is also charged at the buffer, every operand delivered into a PE at its RF, and psums are word_bits wide.
+the buffer is also charged at the buffer, every operand delivered into a PE at its RF, the psum RF is read and
+updated at every MAC step and filled once per visit (2 Rtot/L_red + v*c per output), psums are word_bits wide.
 Latency (cycles) = max(compute, buffer bits / buffer bandwidth, DRAM bits / DRAM bandwidth).
 
 Array layouts (all int64 unless noted):
@@ -268,7 +269,10 @@ def _order_cost(pt, bits, spec_i, spec_f, energy, total_d, total_b, f_bw, f_bi, 
     p_dram = n_out * (2 * a_visits - 1)
     p_buf = 2.0 * n_out * (v - a_visits)
     p_arr = n_out * v * (pt[PT_C] - 1)
-    p_rf = 2.0 * n_out * (pt[PT_RTOT] / pt[PT_LRED] - v * pt[PT_C])
+    if spec_i[SPEC_ACCOUNTING] == config.ACCOUNTING_TIMELOOP:  # every MAC reads and updates, every visit fills
+        p_rf = 2.0 * n_out * pt[PT_RTOT] / pt[PT_LRED] + n_out * v * pt[PT_C]
+    else:  # Eyeriss chain: the first MAC of a visit takes its psum from the array or buffer
+        p_rf = 2.0 * n_out * (pt[PT_RTOT] / pt[PT_LRED] - v * pt[PT_C])
     dram_bits = dram_w + dram_i + dram_o
     buffer_bits = w_buf * b_w + i_buf * b_a + p_buf * b_psum
     lv[0] = pt[PT_MAC_E]
@@ -703,6 +707,7 @@ def _x_orders(pt, bits, spec_i, energy, g_npq, g_m, g_crs, g_g, t_all, t_crs, al
     c_sp = pt[PT_C]
     base = (pt[PT_MAC_E] + pt[PT_W_RF] * energy[E_RF_FILTER] + pt[PT_I_RF] * energy[E_RF_IFMAP]
             + 2.0 * n_out * pt[PT_RTOT] / pt[PT_LRED] * pt[PT_PSUM_WF] * energy[E_RF_PSUM])
+    v_rf = 1.0 if spec_i[SPEC_ACCOUNTING] == config.ACCOUNTING_TIMELOOP else -2.0  # psum RF accesses per v*c
     x_min = np.inf
     for ob in range(config.N_ORDERS):
         f_bw = _fetch3(g_npq, g_m, g_crs, total_b, ob, TW)
@@ -722,7 +727,7 @@ def _x_orders(pt, bits, spec_i, energy, g_npq, g_m, g_crs, g_g, t_all, t_crs, al
         else:
             byp_bits += max(pt[PT_AI] * f_bi * td, all_inputs) * b_a
         buf_bits = wi_buf + 2.0 * n_out * v * b_psum
-        e = (base - 2.0 * n_out * v * c_sp * pt[PT_PSUM_WF] * energy[E_RF_PSUM]
+        e = (base + v_rf * n_out * v * c_sp * pt[PT_PSUM_WF] * energy[E_RF_PSUM]
              + (w_arr * b_w + i_arr * b_a + n_out * v * (c_sp - 1) * b_psum) / word * energy[E_ARRAY]
              + buf_bits / word * energy[E_BUFFER] + byp_bits / word * energy[E_DRAM])
         if spec_i[SPEC_ACCOUNTING] == config.ACCOUNTING_TIMELOOP:
@@ -800,7 +805,7 @@ def _search_buffer(geom, bits, spec_i, spec_f, energy, row, pe, pt, mode, best, 
     if timeloop:
         cw += pt[PT_NPE] * pt[PT_PW] * b_w / b_max * energy[E_RF_FILTER]
         ci += pt[PT_NPE] * pt[PT_PI] * b_a / b_max * energy[E_RF_IFMAP]
-    cv = n_out * (-2.0 * c_sp * pt[PT_PSUM_WF] * energy[E_RF_PSUM] + (c_sp - 1) * b_psum / word * energy[E_ARRAY]
+    cv = n_out * ((1.0 if timeloop else -2.0) * c_sp * pt[PT_PSUM_WF] * energy[E_RF_PSUM] + (c_sp - 1) * b_psum / word * energy[E_ARRAY]
                   + 2.0 * b_psum / word * energy[E_BUFFER])
     res_i = pt[PT_RES_I] > 0
     res_o = pt[PT_RES_O] > 0
@@ -918,7 +923,6 @@ def _search_pe(geom, bits, spec_i, spec_f, energy, row, mode, best, best_mapping
     cap = 64
     tiles = np.empty((cap, 8), dtype=np.int64)
     lbs = np.empty(cap, dtype=np.float64)
-    lbs_nd = np.empty(cap, dtype=np.float64)
     pt = np.empty(PT_LEN, dtype=np.float64)
     n = 0
     while True:
@@ -931,7 +935,7 @@ def _search_pe(geom, bits, spec_i, spec_f, energy, row, mode, best, best_mapping
             _pe_terms(pb, geom, bits, spec_i, energy, rows, cols, pe, lanes, lane_dim, pt)
             for d in range(8):
                 arr[d] = rows[d] * cols[d] * pe[d]
-            e_lb, lat_lb, e_nd = _pe_lower_bound(pt, pb, geom, bits, spec_i, spec_f, energy, arr)
+            e_lb, lat_lb, _ = _pe_lower_bound(pt, pb, geom, bits, spec_i, spec_f, energy, arr)
             if not _bounded_out(e_lb, lat_lb, best, mode):
                 if n == cap:
                     cap *= 2
@@ -941,12 +945,8 @@ def _search_pe(geom, bits, spec_i, spec_f, energy, row, mode, best, best_mapping
                     l2 = np.empty(cap, dtype=np.float64)
                     l2[:n] = lbs[:n]
                     lbs = l2
-                    l3 = np.empty(cap, dtype=np.float64)
-                    l3[:n] = lbs_nd[:n]
-                    lbs_nd = l3
                 tiles[n] = pe
                 lbs[n] = _metric(int(mode[0]), e_lb, lat_lb)
-                lbs_nd[n] = e_nd
                 n += 1
         if not _odometer_next(idx, counts, legal):
             break

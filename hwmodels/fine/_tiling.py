@@ -135,7 +135,8 @@ def _stored_inputs(bounds, geom):
 @njit(cache=True, **config.NJIT_FLAGS)
 def _reduction_complete(bounds, tile):
     """True when the tile spans the whole reduction (C, R, S), so its outputs leave it final (b_out), not as psums."""
-    return tile[3] == bounds[3] and tile[6] == bounds[6] and tile[7] == bounds[7]
+    return (tile[config.DIM_C] == bounds[config.DIM_C] and tile[config.DIM_R] == bounds[config.DIM_R]
+            and tile[config.DIM_S] == bounds[config.DIM_S])
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
@@ -214,21 +215,24 @@ def _dram_bits_all_orders(bounds, tile, geom, b_w, b_a, b_out, b_psum, out_bits,
     Fills out_bits (6,) int64 with the total DRAM bits per order and out_visits (6,) int64 with a, the DRAM-level
     visits per output element (the Eyeriss psum chain's a).
     """
-    t0 = bounds[0] // tile[0]
-    t1 = bounds[1] // tile[1]
-    t2 = bounds[2] // tile[2]
-    t3 = bounds[3] // tile[3]
-    t4 = bounds[4] // tile[4]
-    t5 = bounds[5] // tile[5]
-    t6 = bounds[6] // tile[6]
-    t7 = bounds[7] // tile[7]
-    g_npq = t0 * t4 * t5
-    g_m = t2
-    g_crs = t3 * t6 * t7
-    total = t1 * g_npq * g_m * g_crs
+    g_npq = 1
+    g_m = 1
+    g_crs = 1
+    total = 1
+    o_tiles = 1
+    for d in range(config.N_DIMS):
+        t = bounds[d] // tile[d]
+        total *= t
+        if GROUP_OF_DIM[d] == 0:
+            g_npq *= t
+        elif GROUP_OF_DIM[d] == 1:
+            g_m *= t
+        elif GROUP_OF_DIM[d] == 2:
+            g_crs *= t
+        if d != config.DIM_C and d != config.DIM_R and d != config.DIM_S:
+            o_tiles *= t
     w_el, i_el, o_el = _tile_elems(bounds, tile, geom)
     all_inputs = _stored_inputs(bounds, geom)
-    o_tiles = t0 * t1 * t2 * t4 * t5
     for order in range(config.N_ORDERS):
         counts = np.empty(3, dtype=np.int64)  # fetches of W, I, O
         for tensor in range(3):

@@ -1,8 +1,11 @@
-"""Fine abstraction level (hw-flowq Sec. 3.3): best loop-nest mapping per layer on a spatial accelerator.
+"""Fine abstraction level (hw-flowq Sec. 3.3): the best loop-nest mapping per layer on a spatial accelerator.
 
 Python API around the numba kernels of `_kernels.py`: it coerces and checks input, calls the kernels, raises on a
-status code and wraps results. Layer results are memoised per (layer shape, b_w, b_a, b_out, spec, objective), so
-evaluating a population maps each distinct layer configuration once.
+status code and wraps results. `map_layer` returns the exact optimum of the space its docstring defines (checked
+against the brute force of tests/hwmodels/oracle.py); consequences: a lower bitwidth, a larger RF or buffer never
+raise the best energy or latency. Layer results are memoised per (layer shape, b_w, b_a, b_out, spec, objective,
+tolerance), so evaluating a population maps each distinct layer configuration once. Output bitwidths follow the
+workload's producer -> consumer edges (`hwmodels.workload.output_bits_matrix`).
 """
 
 from __future__ import annotations

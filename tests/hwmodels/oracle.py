@@ -178,7 +178,10 @@ def _pe_and_below(pb, t, rows, cols, ld, lanes, geom, bits, spec, pe_dims, simd,
                 w_buf = 0 if byp_w else aw * f_bw * total_d
                 i_buf = 0 if byp_i else ai * f_bi * total_d
                 p_arr = n_out * v * (c_sp - 1)
-                p_rf = 2 * n_out * (r_tot / l_red - v * c_sp)
+                if timeloop:
+                    p_rf = 2 * n_out * r_tot / l_red + n_out * v * c_sp
+                else:
+                    p_rf = 2 * n_out * (r_tot / l_red - v * c_sp)
                 rf = w_rf * e.rf_filter + i_rf * e.rf_ifmap + p_rf * psum_wf * e.rf_psum
                 if timeloop:
                     rf += w_arr * b_w / b_max * e.rf_filter + i_arr * b_a / b_max * e.rf_ifmap

@@ -26,13 +26,13 @@ def random_case(seed: int):
     else:
         k = rng.choice([1, 2, 3])
         stride = rng.choice([1, 2])
-        h_out = rng.randint(1, 3)
-        w_out = rng.randint(1, 3)
+        h_out = rng.randint(1, 3 if k < 3 else 2)
+        w_out = rng.randint(1, 2)
         if kind == "dw":
             g = rng.randint(1, 4)
             layer = Layer("dw", "dw", g, g, h_out, w_out, k_h=k, k_w=rng.choice([1, k]), stride=stride, groups=g, n=n)
         else:
-            layer = Layer("c", "conv", rng.randint(1, 4), rng.randint(1, 4), h_out, w_out, k_h=k, k_w=rng.choice([1, k]),
+            layer = Layer("c", "conv", rng.randint(1, 3), rng.randint(1, 3), h_out, w_out, k_h=k, k_w=rng.choice([1, k]),
                           stride=stride, n=n)
     pe_type = rng.choice(["simd", "simd", "bitserial"])
     bits = (2, 4, 8, 16)
