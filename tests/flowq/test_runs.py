@@ -172,3 +172,14 @@ def test_package_data_patterns_name_existing_files():
     for package, patterns in config["options.package_data"].items():
         for pattern in patterns.split(","):
             assert glob.glob(str(ROOT / package / pattern.strip())), f"{package}: {pattern} matches nothing"
+
+
+def test_the_test_session_has_its_own_cache_folder():
+    """tests/conftest.py: no test reads or writes the user's ~/.cache/flowq (failure 1 hid behind a warm one)."""
+    import os
+
+    from flowq.cache import default_cache_dir
+
+    folder = default_cache_dir()
+    assert os.environ["FLOWQ_CACHE_DIR"] == str(folder)
+    assert Path.home() / ".cache" / "flowq" not in [folder, *folder.parents]
