@@ -203,7 +203,7 @@ class Flow:
 
     @classmethod
     def from_run(cls, run, *, evaluator=None, hw=None, dataflow=None, epochs=None, seed=None, verbose=True,
-                 evaluator_kwargs: dict | None = None, **problem_overrides) -> "Flow":
+                 evaluator_kwargs: dict | None = None, hv_rule: str | None = None, **problem_overrides) -> "Flow":
         """A Flow with the problem and evaluator settings recorded in a run folder (those given here win).
 
         Model, dataset, hardware, dataflow, bitwidths, tie, fixed bits, batch and the evaluator (kind, epochs, its
@@ -225,12 +225,15 @@ class Flow:
         level = config.get("level")
         if level in PROBLEMS and tuple(config.get("objectives") or ()) != PROBLEMS[level].default_objectives:
             problem_kwargs["objectives"] = tuple(config["objectives"])  # chosen by the user: carried over
+        evaluator_seed = problem_overrides.pop("evaluator_seed", None)
+        if evaluator_seed is None:
+            evaluator_seed = recorded.get("seed", 0)
         problem_kwargs.update(problem_overrides)
         return cls(config["model"], config["dataset"], kind, hw=hw or config["hw"],
                    dataflow=dataflow or (None if hw else config.get("dataflow")), epochs=epochs,
                    seed=data.get("seed", 0) if seed is None else seed,
-                   evaluator_seed=recorded.get("seed", 0), verbose=verbose, evaluator_kwargs=options,
-                   hv_rule=data.get("hv_leader_rule", "paper"), **problem_kwargs)
+                   evaluator_seed=evaluator_seed, verbose=verbose, evaluator_kwargs=options,
+                   hv_rule=hv_rule or data.get("hv_leader_rule", "paper"), **problem_kwargs)
 
     @property
     def evaluator(self):
