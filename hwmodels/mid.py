@@ -32,7 +32,7 @@ def best_tiling(layer, b_w: int, b_a: int, b_out: int, spec: AcceleratorSpec) ->
     Args:
         layer: the `Layer`.
         b_w, b_a, b_out: weight, input and output bitwidths in bits.
-        spec: supplies `buffer_size_bits` and `b_max` (psum width bound, hw-flowq 3.3.1).
+        spec: supplies `buffer_size_bits` (psums are 2*max(b_w, b_a) + ceil(log2(reduction)) bits, hw-flowq 3.3.1).
 
     Returns:
         (traffic_bits, tile extents [N, G, M, C, P, Q, R, S], loop-order index into `config.LOOP_ORDERS`).
