@@ -227,10 +227,12 @@ class CodesignProblem(QuantProblem):
         return ("hw",) + tuple(int(v) for v in h) + tuple(int(b) for b in bw) + tuple(int(b) for b in ba)
 
     def _accuracy_of(self, BW, BA, rows) -> None:
-        """Accuracy of the distinct bit genomes among rows, evaluated only when absent from the shared cache."""
+        """Accuracy of the distinct bit genomes among rows, evaluated only when absent from the shared cache (a
+        failed evaluation is kept apart, never in the shared cache, and not retried by this problem)."""
+        failed = self.__dict__.setdefault("_failed_accuracy", {})
         for row in rows:
             key = tuple(int(b) for b in BW[row]) + tuple(int(b) for b in BA[row])
-            if key in self.accuracy_cache:
+            if key in self.accuracy_cache or key in failed:
                 continue
             result = self.evaluator.evaluate(BW[row].copy(), BA[row].copy())
             self.accuracy_seconds += float(result.seconds)
@@ -238,8 +240,7 @@ class CodesignProblem(QuantProblem):
             record = {ACCURACY: float(result.psi), "accuracy_loss": float(result.loss), FAILED: bool(result.failed),
                       "accuracy_reason": str(result.reason or ""), "accuracy_seconds": float(result.seconds)}
             if result.failed:
-                self._failed_accuracy = getattr(self, "_failed_accuracy", {})
-                self._failed_accuracy[key] = record
+                failed[key] = record
             else:
                 self.accuracy_cache[key] = record
 

@@ -250,3 +250,19 @@ def test_codesign_plots_need_a_codesign_front(tmp_path):
     assert plot_gene_frequency(data, tmp_path / "b.png").stat().st_size > 0
     with pytest.raises(FlowQError, match="available: pe_rows, dataflow"):
         plot_front_by_gene(data, tmp_path / "c.png", "lanes")
+
+
+def test_failed_accuracy_is_evaluated_once_and_keeps_the_solution_off_the_front():
+    class Failing(SensitivityStub):
+        def evaluate(self, bits_w, bits_a):
+            self.calls += 1
+            return AccuracyResult(psi=0.0, loss=float("inf"), failed=True, reason="diverged")
+
+    stub = Failing()
+    problem = CodesignProblem("lenet5", "spatial", level="mid", workload=get_workload("lenet5"), evaluator=stub,
+                              objectives=OBJECTIVES, tie=True)
+    X = np.hstack([problem.space.enumerate()[:6], np.tile(problem.genome.bits.uniform(2), (6, 1))])
+    out = problem.evaluate(X, return_as_dictionary=True)
+    assert stub.calls == 1 and problem.accuracy_cache == {}
+    assert np.all(out["F"] == 1e6)  # problems.base.FAILED_F: ranked last
+    assert front_of(problem) == ([], pytest.approx(np.zeros((0, 3))))
