@@ -86,7 +86,7 @@ def mid_layer_metrics(workload, spec: AcceleratorSpec, BW, BA, *, with_tilings: 
     """
     BW, BA = coarse.check_bits(workload, spec, BW, BA)
     metrics = coarse.coarse_layer_metrics(workload, spec, BW, BA)
-    traffic, tilings = _tiling_arrays(workload, spec, BW, BA, coarse.output_bits(BA, spec))
+    traffic, tilings = _tiling_arrays(workload, spec, BW, BA, coarse.output_bits(BA, spec, workload))
     transfer_cycles = traffic / spec.dram_bw_bits_per_cycle  # fractional, as the Fine mapper counts them
     latency = np.maximum(metrics["compute_cycles"], transfer_cycles)
     metrics.update(
