@@ -362,14 +362,14 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def _mapping_text(mapping, layer=None) -> str:
+def _mapping_text(mapping, layer=None, bypass=()) -> str:
     """A Fine row's mapping in the loop-nest notation of `hwmodels.fine.notation`."""
     if mapping is None:
         return "-"
     if isinstance(mapping, dict):
         from hwmodels.fine.notation import format_mapping, from_description
         try:
-            return format_mapping(from_description(mapping), layer)
+            return format_mapping(from_description(mapping), layer, bypass=tuple(bypass))
         except (KeyError, ValueError, IndexError, FlowQError):  # a mapping dict of another shape
             return "; ".join(f"{k}={v}" for k, v in mapping.items())
     return str(mapping)
@@ -422,7 +422,8 @@ def cmd_hw(args) -> int:
     layer_of = {layer.name: layer for layer in workload}
     if args.level == "fine":
         for row in report["layers"]:
-            row.setdefault("mapping_text", _mapping_text(row.get("mapping"), layer_of.get(row.get("name"))))
+            row.setdefault("mapping_text", _mapping_text(row.get("mapping"), layer_of.get(row.get("name")),
+                                                         getattr(spec, "bypass", ())))
     if args.json:
         from flowq.callbacks import dumps
 

@@ -56,7 +56,8 @@ class ParsedMapping:
 
     Attributes:
         mapping: the `hwmodels.fine.mapper.Mapping`.
-        bypass: tensors absent from the buffer level's list, as spec names ("weights", "inputs").
+        bypass: tensors absent from the buffer level's list, as spec names ("weights", "inputs"); None when the
+            text lists no tensors there (the spec's `bypass` then decides).
         dram_factors: the DRAM loop factors written (8-tuple over `DIMS`; 1 where none is written).
     """
 
@@ -194,7 +195,7 @@ def parse_mapping_details(text: str, layer=None) -> ParsedMapping:
     factors = {key: [1] * config.N_DIMS for key in ("dram", "buffer", "rows", "cols", "pe")}
     lanes, lane_dim, lanes_seen = 1, "M", False
     stage = "dram"  # dram -> buffer -> array -> pe, never back
-    buffer_level, bypass = None, ()
+    buffer_level, bypass = None, None
     for level in levels:
         name = level.name.lower()
         if level is dram:
@@ -250,7 +251,7 @@ def parse_mapping_details(text: str, layer=None) -> ParsedMapping:
                   buffer=tuple(factors["buffer"]), order_buffer=order_buffer, order_dram=order_dram,
                   lane_dim=lane_dim)
     if "bypass" in {f.name for f in dataclasses.fields(Mapping)}:
-        kwargs["bypass"] = bypass
+        kwargs["bypass"] = bypass or ()
     return ParsedMapping(Mapping(**kwargs), bypass, tuple(factors["dram"]))
 
 
@@ -413,14 +414,19 @@ def evaluate_mappings(workload, spec, bits_w, bits_a, mappings: dict, *, only=No
         k = names.index(name)
         layer, mapping = workload[k], mappings[name]
         if isinstance(mapping, str):
-            mapping = parse_mapping(mapping, layer)
+            parsed = parse_mapping_details(mapping, layer)
+            if parsed.bypass is not None and parsed.bypass != tuple(spec.bypass):
+                raise MappingError(f"layer {name!r}: the mapping's buffer level bypasses {list(parsed.bypass)} but "
+                                   f"{spec.name!r} bypasses {list(spec.bypass)}; bypass is a spec option "
+                                   f"(load_spec(..., bypass=[...])): make the GLB tensor list match it")
+            mapping = parsed.mapping
         cost = evaluate_mapping(layer, spec, int(BW[0, k]), int(BA[0, k]), int(BO[0, k]), mapping)
         row = {"name": name}
         row.update({key: base[key][0, k].item() for key in ("ops", "frac_ops", "bitops", "weight_bits",
                                                             "activation_bits")})
         row.update(_fine_metrics(cost))
         row["mapping"] = mapping.describe(layer)
-        row["mapping_text"] = format_mapping(mapping, layer)
+        row["mapping_text"] = format_mapping(mapping, layer, bypass=tuple(spec.bypass))
         rows.append(row)
         total_cost = cost if total_cost is None else total_cost + cost
     index = [names.index(name) for name in chosen]

@@ -1,6 +1,7 @@
 """`flowq hw --mapping FILE / --layer NAME`: user mappings in the loop-nest notation, evaluated instead of searched."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +51,22 @@ def test_bad_mappings_exit_2_with_a_message(tmp_path, capsys, content, argv, nee
     path.write_text(content)
     assert main(["hw", "lenet5", "--mapping", str(path), *argv]) == 2
     assert needle in capsys.readouterr().err
+
+
+def test_timeloop_conv1_mapping_from_a_spec_file(tmp_path, capsys):
+    # Timeloop's eyeriss_like conventions as a user spec file: weights bypass the GLB, fills charged where written
+    spec = tmp_path / "timeloop.yaml"
+    text = (Path(__file__).resolve().parents[2] / "hwmodels" / "presets" / "eyeriss-like-timeloop.yaml").read_text()
+    spec.write_text(text.replace("bypass: []", "bypass: [weights]").replace("accounting: eyeriss",
+                                                                            "accounting: timeloop"))
+    mapping = tmp_path / "conv1.map"
+    mapping.write_text("conv1: DRAM[W,I,O] Q55 C3 - GLB[I,O] P55 M12(spatial X) - S11(spatial Y) - ifmap_spad Q1 - "
+                       "weights_spad R11 - psum_spad M8\n")
+    out = _json(capsys, ["hw", "alexnet", "--hw", str(spec), "--layer", "conv1", "--mapping", str(mapping), "--json"])
+    row = out["layers"][0]
+    macs = 96 * 55 * 55 * 3 * 11 * 11  # 105,415,200
+    # REFERENCES.md 1.4 (Timeloop's log): DRAM 3.18 pJ/MAC, MAC 2.20 pJ/MAC, 798,600 cycles
+    assert row["energy_by_level"]["dram"] / macs == pytest.approx(3.18, rel=0.05)
+    assert row["energy_by_level"]["mac"] / macs == pytest.approx(2.20, rel=0.05)
+    assert row["latency_cycles"] == pytest.approx(798_600, rel=0.05)
+    assert row["mapping_text"].startswith("DRAM[W,I,O] Q55 C3 - GLB[I,O] P55")

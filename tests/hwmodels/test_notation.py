@@ -83,6 +83,19 @@ def test_dram_factors_are_checked_against_the_layer():
     assert parse_mapping(TIMELOOP_CONV1.replace("Q55", "Q50")).buffer == _dims(P=55)
 
 
+def test_buffer_tensor_list_follows_the_spec():
+    from hwmodels.spec import load_spec
+    from hwmodels.fine.notation import evaluate_mappings
+
+    assert parse_mapping_details("DRAM - GLB P5 - PE").bypass is None  # no list: the spec decides
+    assert parse_mapping_details("DRAM - GLB[W,I,O] P5 - PE").bypass == ()
+    layers = get_workload("alexnet")
+    bits = [16] * len(layers)
+    with pytest.raises(MappingError, match=r"bypasses \['weights'\] but 'eyeriss-like-timeloop' bypasses \[\]"):
+        evaluate_mappings(layers, load_spec("eyeriss-like-timeloop"), bits, bits, {"conv1": TIMELOOP_CONV1},
+                          only=["conv1"])
+
+
 def test_lanes_annotation_and_aliases():
     m = parse_mapping("MainMemory - shared_glb[inputs, outputs] M4 - DummyBuffer P7(spatial-x) - RF C8(lanes 4) R3")
     assert (m.lanes, m.lane_dim, m.pe) == (4, "C", _dims(C=8, R=3))
