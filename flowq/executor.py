@@ -300,9 +300,14 @@ class ProcessExecutor(Executor):
 
     def _run_batch(self, fn, items, batch, outcomes, on_done) -> bool:
         """Run `batch` (item indices) in the pool, filling `outcomes`; True when the pool broke."""
-        pool = self._ensure_pool()
-        futures = {pool.submit(run_task, fn, items[i]): i for i in batch}
-        pending, broken = set(futures), False
+        pool, futures, broken = self._ensure_pool(), {}, False
+        for i in batch:
+            try:
+                futures[pool.submit(run_task, fn, items[i])] = i
+            except BrokenProcessPool:  # a worker died while the batch was being submitted
+                broken = True
+                break
+        pending = set(futures)
         while pending:
             if stop_requested():
                 for future in pending:
