@@ -272,13 +272,14 @@ class _Evaluator:
             cache.put(key, value, model=self.model_name, kind=self.kind, parts=self._key_parts)
         return result
 
-    def identity(self) -> dict:
+    def identity(self, float_weights: bool = True) -> dict:
         """What determines this evaluator's psi, as plain JSON: kind, model, dataset, the float network (its
         training key, own seed and weight hash), quantisers, data folder and the kind's own settings. Two runs
-        whose identities are equal measured psi the same way (`flowq.runs.accuracy_records` relies on it)."""
-        fingerprint = self._fingerprint()
+        whose identities are equal measured psi the same way (`flowq.runs.accuracy_records` relies on it).
+        `float_weights=False` leaves out the weight hash (which needs the trained float network)."""
+        weights = self._fingerprint().get("float_weights") if float_weights else None
         return {"kind": self.kind, "model": self.model_name, "dataset": self.dataset_name, "seed": self.seed,
-                "float_key": self._float_key(), "float_weights_sha256": fingerprint.get("float_weights"),
+                "float_key": self._float_key(), "float_weights_sha256": weights,
                 "weight_quantizer": self.weight_quantizer, "act_quantizer": self.act_quantizer,
                 "data_root": None if self.data_root is None else str(self.data_root), "image_size": self.image_size,
                 **self._identity_extra(), "options": self._options()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import warnings
 from pathlib import Path
 
 import torch
@@ -54,9 +55,11 @@ def export_onnx(model: nn.Module, example_input: torch.Tensor, path, metadata: d
 
     exported = baked(model)
     buffer = io.BytesIO()
-    torch.onnx.export(exported, (example_input[:1].cpu(),), buffer, dynamo=False, opset_version=17,
-                      input_names=["input"], output_names=["logits"], dynamic_axes={"input": {0: "batch"},
-                                                                                   "logits": {0: "batch"}})
+    with warnings.catch_warnings():  # the TorchScript exporter (no onnxscript needed) warns that it is legacy
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(exported, (example_input[:1].cpu(),), buffer, dynamo=False, opset_version=17,
+                          input_names=["input"], output_names=["logits"],
+                          dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
     proto = onnx.load_from_string(buffer.getvalue())
     entries = {"flowq.layer_bits": [list(row) for row in layer_bits(model)]}
     entries.update({f"flowq.{k}": v for k, v in (metadata or {}).items()})

@@ -72,8 +72,7 @@ def train_run(run, *, pick="hv", epochs: float | None = None, from_scratch: bool
         "search_accuracy": solution["metrics"].get(ACCURACY_KEYS_PREFIX), "model": config["model"],
         "dataset": config["dataset"], "layer_names": config.get("layer_names"),
         "float_test_accuracy": evaluator.float_test_accuracy if not from_scratch else None,
-        "evaluator": evaluator.identity() if not from_scratch else {
-            k: v for k, v in evaluator.identity().items() if k != "float_weights_sha256"},
+        "evaluator": evaluator.identity(float_weights=not from_scratch),  # scratch never trains a float net
     }
     if model is not None:
         buffer = io.BytesIO()

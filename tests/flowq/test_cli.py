@@ -128,6 +128,7 @@ def test_search_records_batch_and_evaluator_options(tmp_path):
     assert evaluator.seed == 0 and flow.seed == 9  # the GA seed never seeds the float network
 
 
+@pytest.mark.slow  # trains the float LeNet-5 into an empty cache, then a short training of the pick
 def test_search_refine_train_on_a_cold_private_cache(tmp_path, monkeypatch, capsys):
     """The whole flow as a new user runs it: real proxy evaluator, nothing cached, then train the HV-leader."""
     cache = tmp_path / "cold-cache"
