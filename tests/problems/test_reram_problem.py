@@ -77,10 +77,10 @@ def test_accuracy_gets_the_adc_bits_and_is_cached_by_them():
 def test_lenet_search_with_three_genes_trades_adc_bits_for_energy():
     from flowq.flow import Flow
 
-    flow = Flow("lenet5", "digits", "proxy", hw="reram-puma", seed=0, verbose=False, fixed_bits=8,
-                bitwidths=(2, 4, 8))
+    flow = Flow("lenet5", "digits", "proxy", hw="reram-puma", seed=0, verbose=False, fixed_bits=4,
+                bitwidths=(2, 4), evaluator_kwargs={"batch_size": 128})
     problem = flow.problem("reram", adc_bits="search", objectives=("accuracy", "energy"))
-    result = flow.search(problem, "nsga2", 4, pop_size=8)
+    result = flow.search(problem, "nsga2", 3, pop_size=6)
     front = result.data["front"]
     assert len(front) >= 2
     # front members' records (the problem keeps the ADC bits of every genome it evaluated)
