@@ -58,7 +58,7 @@ def main(argv=None) -> int:
 
     run, _ = common.parse_args("benq_tables", __doc__.splitlines()[0], argv)
     model = QUICK_MODEL if run.quick else FULL_MODEL
-    budget = run.budget if run.quick else common.Budget(pop_size=8, n_gen=FULL_EPISODES // 8)
+    budget = run.budget if run.quick or run.custom_budget else common.Budget(8, FULL_EPISODES // 8)
     pact = common.evaluator(run, model)
     dorefa = common.evaluator(run, model, weight_quantizer="dorefa", act_quantizer="dorefa")
     workload = get_workload(model)

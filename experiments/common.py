@@ -46,7 +46,9 @@ class Budget:
     n_gen: int
 
 
-QUICK_BUDGET = Budget(pop_size=4, n_gen=2)
+#: --quick: one generation of 4 (the seeded initial population) keeps the test of every quick run near two minutes;
+#: `--gens 2` (as in EXPERIMENTS.md) lets the population evolve once.
+QUICK_BUDGET = Budget(pop_size=4, n_gen=1)
 FULL_BUDGET = Budget(pop_size=25, n_gen=50)
 
 
@@ -61,6 +63,7 @@ class Run:
         data_dir: CIFAR-10 folder (python format) for --full, or None.
         seed: seed of every search and evaluator.
         device: torch device name for evaluators (None: CUDA when available).
+        custom_budget: a `Budget` from --pop / --gens, or None (the mode's default).
     """
 
     name: str
@@ -69,6 +72,7 @@ class Run:
     data_dir: Path | None
     seed: int
     device: str | None
+    custom_budget: Budget | None = None
 
     @property
     def dataset(self) -> str:
@@ -82,7 +86,9 @@ class Run:
 
     @property
     def budget(self) -> Budget:
-        """Default NSGA-II budget of this mode."""
+        """NSGA-II budget: --pop / --gens if given, else the mode's default."""
+        if self.custom_budget is not None:
+            return self.custom_budget
         return QUICK_BUDGET if self.quick else FULL_BUDGET
 
     def path(self, filename: str) -> Path:
@@ -106,13 +112,21 @@ def parse_args(name: str, description: str, argv=None, extra=None):
     parser.add_argument("--out", default=None, help=f"output folder (default experiments/results/{name})")
     parser.add_argument("--seed", type=int, default=0, help="seed of every search and evaluator")
     parser.add_argument("--device", default=None, help="torch device for accuracy (default: CUDA if available)")
+    parser.add_argument("--pop", type=int, default=None, help="population size |P| (default: the mode's)")
+    parser.add_argument("--gens", type=int, default=None, help="generations n (default: the mode's)")
     if extra is not None:
         extra(parser)
     args = parser.parse_args(argv)
     out = Path(args.out) if args.out else RESULTS / name
     out.mkdir(parents=True, exist_ok=True)
+    custom = None
+    if args.pop is not None or args.gens is not None:
+        default = QUICK_BUDGET if args.quick else FULL_BUDGET
+        custom = Budget(args.pop or default.pop_size, args.gens or default.n_gen)
+        if custom.pop_size < 2 or custom.n_gen < 1:
+            parser.error(f"--pop must be >= 2 and --gens >= 1, got {custom.pop_size} and {custom.n_gen}")
     run = Run(name, bool(args.quick), out, Path(args.data_dir) if args.data_dir else None, int(args.seed),
-              args.device)
+              args.device, custom)
     return run, args
 
 

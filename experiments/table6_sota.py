@@ -83,7 +83,7 @@ def main(argv=None) -> int:
 
     flow = Flow(model, run.dataset, pact, hw=spec, seed=run.seed, verbose=False, tie=True,
                 bitwidths=[b for b in BITWIDTHS if b > 1])
-    budget = run.budget if run.quick else HV_LEADER_FULL_BUDGET
+    budget = run.budget if run.quick or run.custom_budget else HV_LEADER_FULL_BUDGET
     # HAQ: the DDPG agent, HAQ reward and resource wall on latency, same episode budget as NSGA-II's evaluations
     haq_problem = flow.problem("fine")
     agent = DDPG(budget.pop_size, cost="latency_cycles", warmup=min(20, budget.pop_size * budget.n_gen // 2))
