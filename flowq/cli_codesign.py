@@ -113,14 +113,18 @@ def solution_spec(genome_path, hw_space=None):
     path = Path(genome_path)
     try:
         data = json.loads((path / "results.json" if path.is_dir() else path).read_text())
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError):  # incl. JSONDecodeError, UnicodeDecodeError
         return None  # the bits reader reports unreadable files with its own message
     space_source = hw_space
     if isinstance(data, dict) and "front" in data:
-        space_source = space_source or data.get("config", {}).get("hw_space")
-        index = data.get("hv_leader")
-        data = data["front"][index] if index is not None and data["front"] else {}
-    genes = (data.get("hw") or {}).get("genes") if isinstance(data, dict) else None
+        config = data.get("config")
+        space_source = space_source or (config.get("hw_space") if isinstance(config, dict) else None)
+        index, front = data.get("hv_leader"), data["front"]
+        valid = isinstance(front, list) and isinstance(index, int) and not isinstance(index, bool) \
+            and 0 <= index < len(front)
+        data = front[index] if valid else {}  # a bad leader or front: the bits reader says what is wrong
+    hw = data.get("hw") if isinstance(data, dict) else None
+    genes = hw.get("genes") if isinstance(hw, dict) else None
     if genes is None:
         return None
     if space_source is None:

@@ -5,6 +5,7 @@ a partly written run folder."""
 import copy
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -176,8 +177,9 @@ FLAGS = ["--tie", "--quiet", "--resume", "--force"]
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_random_search_command_lines_never_crash_or_leave_partial_runs(tmp_path, data):
-    out = tmp_path / f"run{data.draw(st.integers(0, 10**9))}"
-    argv = ["search", "--out", out, "--objectives", "frac_ops,bitops", "--quiet"]
+    out = Path(tempfile.mkdtemp(dir=tmp_path)) / "run"  # a fresh folder for every example
+    argv = ["search", "--out", out, "--objectives", "frac_ops,bitops", "--level", "coarse", "--model", "lenet5",
+            "--gen", "1", "--pop", "2", "--quiet"]  # drawn options below override these (the last one wins)
     for option in data.draw(st.lists(st.sampled_from(sorted(OPTION_VALUES) + FLAGS), max_size=5, unique=True)):
         argv.append(option)
         if option in OPTION_VALUES:
