@@ -56,7 +56,11 @@ def main(argv=None) -> int:
     from problems import FineProblem
     from problems.reram import ReRAMProblem
 
-    run, _ = common.parse_args("benq_tables", __doc__.splitlines()[0], argv)
+    def extra(parser):
+        parser.add_argument("--predictors", nargs="+", default=["tiles", "energy"], choices=["tiles", "energy"],
+                            help="cost predictors to run (default both)")
+
+    run, args = common.parse_args("benq_tables", __doc__.splitlines()[0], argv, extra)
     model = QUICK_MODEL if run.quick else FULL_MODEL
     budget = run.budget if run.quick or run.custom_budget else common.Budget(8, FULL_EPISODES // 8)
     pact = common.evaluator(run, model)
@@ -83,6 +87,8 @@ def main(argv=None) -> int:
     rows = {"tiles": [], "energy": []}
     policies = {}
     for metric, (make_problem, reference, thresholds) in predictors.items():
+        if metric not in args.predictors:
+            continue
         for th in thresholds:
             for name in AGENT_NAMES:
                 agent = AGENTS[name](budget.pop_size, reward="benq", reward_kwargs={"th": th}, cost=metric)

@@ -138,6 +138,36 @@ def test_table6_uniform_rows_save_against_16_bit(tmp_path):
     assert table["DoReFa-Net (2-bit)"]["frac_ops_1e6"] < table["DoReFa-Net (4-bit)"]["frac_ops_1e6"]
 
 
+def test_psum_lower_adc_bits_lower_reram_energy(tmp_path):
+    out = run_quick("psum_reram", tmp_path)
+    sweep = {int(r["adc_bits"]): r for r in rows(out / "psum_table1.csv")}
+    # reram-psum Table 1: 59.0 > 46.3 > 41.0 > 38.3 uJ (LSTM) as the ADC goes 8 -> 4 -> 2 -> 1 bits
+    assert sweep[8]["energy"] > sweep[4]["energy"] > sweep[2]["energy"] > sweep[1]["energy"]
+    table3 = {r["scheme"]: r for r in rows(out / "psum_table3.csv")}
+    assert table3["Q_base"]["energy_saving"] == pytest.approx(1.0)
+    # Q_A quantises every layer below Q_base (4-bit inputs, 8/16-bit weights, 7/8-bit ADCs): it must save energy
+    assert table3["Q_A"]["energy_saving"] > 1.0
+    assert any(r["source"] == "our search" for r in table3.values())
+
+
+def test_codesign_compares_three_presets_and_the_space(tmp_path):
+    out = run_quick("codesign", tmp_path)
+    table = {r["search"]: r for r in rows(out / "codesign.csv")}
+    assert set(table) == {"spatial-168", "spatial-256", "spatial-1024", "co-design"}
+    assert all(0.0 <= r["hypervolume"] <= 1.1 ** 3 for r in table.values())
+
+
+def test_benq_eyeriss_energy_rows(tmp_path):
+    # the NeuroSim-tiles half (ReRAMProblem) is not run: the agents' QuantMDP reads `genome.loci_per_layer`, which
+    # problems.reram.ReRAMGenome does not provide yet (reported on issue 12)
+    out = run_quick("benq_tables", tmp_path, "--predictors", "energy")
+    table = rows(out / "benq_table6.csv")
+    assert {r["method"] for r in table} >= {"DDPG+PACT", "PPO+PACT", "VPG+PACT", "PACT [W8A8]", "DoReFa-Net [W8A8]"}
+    for r in table:
+        if r["method"].endswith("+PACT") and isinstance(r["cost_vs_w8a8"], float):
+            assert r["cost_vs_w8a8"] <= 0.8 + 1e-9  # a reported pick meets benq's threshold th = 0.8
+
+
 def test_existing_validation_scripts_quick(tmp_path):
     run_quick("validate_eyeriss", tmp_path / "eyeriss")
     assert (tmp_path / "eyeriss" / "eyeriss_breakdown.csv").is_file()
