@@ -171,7 +171,7 @@ def test_benq_eyeriss_energy_rows(tmp_path):
 def test_existing_validation_scripts_quick(tmp_path):
     run_quick("validate_eyeriss", tmp_path / "eyeriss")
     assert (tmp_path / "eyeriss" / "eyeriss_breakdown.csv").is_file()
-    run_quick("fig6_levels", tmp_path / "fig6")
+    run_quick("fig6_levels", tmp_path / "fig6", "--workload", "resnet20")  # ResNet-18's 16 Fine runs cost minutes
     fig6 = rows(tmp_path / "fig6" / "fig6_levels.csv")
     coarse = {(int(r["bits"]), int(r["buffer_bits"])): r["dram_accesses_bits"] for r in fig6 if r["level"] == "coarse"}
     for r in fig6:
