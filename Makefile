@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test test-fast bench clean
+.PHONY: venv demo test test-slow test-all bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -20,11 +20,15 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/flowq demo --out runs/demo
 
+# the README's test command: every test not marked slow (< 10 min on 2 cores)
 test: $(STAMP)
-	$(PY) -m pytest -q -x tests
-
-test-fast: $(STAMP)
 	$(PY) -m pytest -q -x -m "not slow" tests
+
+# the long tests (float-network training, --quick experiment runs, learning curves, the 300-case oracle); CI runs both
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -x -m slow tests
+
+test-all: test test-slow
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
