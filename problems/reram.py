@@ -43,6 +43,11 @@ class ReRAMGenome:
         return len(self.free_layers) * self.step
 
     @property
+    def loci_per_layer(self) -> int:
+        """Loci per searched layer: its bitwidth loci, plus the ADC locus when ADC bits are searched."""
+        return self.step
+
+    @property
     def n_alleles(self) -> int:
         """Alleles of a bitwidth locus."""
         return self.bits.n_alleles

@@ -71,6 +71,9 @@ class QuantMDP:
 
     def __init__(self, problem, dynamic: bool = False):
         genome = problem.genome
+        if np.any(np.asarray(problem.xu) != genome.n_alleles - 1):
+            raise GenomeError("the RL agents take one action set (the bitwidths) at every locus; this problem has "
+                              "loci with other alleles (e.g. searched ADC bits): fix them (adc_bits=R) or use NSGA-II")
         self.problem, self.dynamic = problem, bool(dynamic)
         self.n_steps = genome.n_var
         self.n_actions = genome.n_alleles

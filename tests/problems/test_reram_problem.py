@@ -108,3 +108,16 @@ def test_cli_hw_reram(capsys):
     assert main(["hw", "lenet5", "--hw", "reram-bwq", "--adc-bits", "9"]) == 2
     assert "adc_bits" in capsys.readouterr().err
     assert main(["hw", "lenet5", "--hw", "spatial-256", "--adc-bits", "4"]) == 2
+
+
+def test_rl_agents_walk_reram_genomes_with_fixed_adc_and_refuse_searched_adc():
+    from flowq.agents.env import QuantMDP
+
+    fixed = ReRAMProblem("lenet5", "reram-neurosim", objectives=("tiles",), bitwidths=(2, 4, 8))
+    mdp = QuantMDP(fixed)
+    # 3 searched layers (conv2, fc1, fc2) x (b_W, b_A): one step per locus, actions = the 3 bitwidths
+    assert (mdp.n_steps, mdp.n_actions) == (6, 3)
+    assert mdp.layers.tolist() == [1, 1, 2, 2, 3, 3]
+    searched = ReRAMProblem("lenet5", "reram-puma", adc_bits="search", objectives=("energy",), bitwidths=(2, 4, 8))
+    with pytest.raises(GenomeError, match="ADC"):
+        QuantMDP(searched)
