@@ -82,6 +82,8 @@ class _State:
     float_model: nn.Module | None = None
     float_metrics: dict = field(default_factory=dict)
     float_key: str = ""
+    data_fingerprint: dict | None = None  # model definition, split and device hashes (`_fingerprint`)
+    fingerprint: dict | None = None       # the same plus the float weights' hash
 
 
 class _Evaluator:
@@ -299,24 +301,27 @@ class _Evaluator:
             options["image_size"] = self.image_size
         return options
 
-    def _fingerprint(self) -> dict:
+    def _fingerprint(self, float_weights: bool = True) -> dict:
         """What identifies the float network and the data beyond their names (memoised per process): a hash of
-        the model definition (module tree), of the float weights, of the validation split, and the device type."""
-        self._float()
-        if getattr(self._state, "fingerprint", None) is None:
-            data, model = self._state.data, self._state.float_model
-            weights = b"".join(t.detach().cpu().numpy().tobytes() for t in model.state_dict().values())
+        the model definition (module tree), of the float weights, of the validation split, and the device type.
+        `float_weights=False` (training from scratch) leaves the float network out, so it is never trained."""
+        data = self._data()
+        if self._state.data_fingerprint is None:
             split = b"".join(t.cpu().numpy().tobytes() for t in (data.val_y, data.train_y, data.test_y))
-            self._state.fingerprint = {
-                "model_def": digest_bytes(repr(model).encode()), "float_weights": digest_bytes(weights),
-                "split": digest_bytes(split), "device": self.device.type}
+            self._state.data_fingerprint = {"model_def": digest_bytes(repr(self._new_model()).encode()),
+                                            "split": digest_bytes(split), "device": self.device.type}
+        if not float_weights:
+            return dict(self._state.data_fingerprint)
+        if self._state.fingerprint is None:
+            weights = b"".join(t.detach().cpu().numpy().tobytes() for t in self._float().state_dict().values())
+            self._state.fingerprint = {**self._state.data_fingerprint, "float_weights": digest_bytes(weights)}
         return self._state.fingerprint
 
-    def _key(self, bw, ba, **extra) -> str:
+    def _key(self, bw, ba, float_weights: bool = True, **extra) -> str:
         self._key_parts = dict(kind=self.kind, model=self.model_name, dataset=self.dataset_name,
                                float_key=self._float_key(), bits_w=bw, bits_a=ba,
                                weight_quantizer=self.weight_quantizer, act_quantizer=self.act_quantizer,
-                               seed=self.seed, **self._fingerprint(), **extra,
+                               seed=self.seed, **self._fingerprint(float_weights), **extra,
                                **({"crossbar": self.crossbar.key()} if self.crossbar is not None else {}))
         return cache_key(**self._key_parts)
 
@@ -424,7 +429,7 @@ class FineTuneEvaluator(_Evaluator):
         """
         bw, ba = self._genome(bits_w, bits_a)
         epochs = self.train_config.epochs if epochs is None else _check_epochs(epochs)
-        key = self._key(bw, ba, scratch_epochs=epochs)
+        key = self._key(bw, ba, float_weights=False, scratch_epochs=epochs)
         return self._cached(key, lambda: self.train_final(bw, ba, epochs=epochs)[0])
 
     def train_final(self, bits_w: Sequence[int], bits_a: Sequence[int], *, epochs: float | None = None,
