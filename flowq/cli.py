@@ -61,24 +61,21 @@ def _int_at_least(minimum: int, what: str):
     return parse
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text}: must be a finite number > 0")
-    return value
+def _finite_float(*, zero_allowed: bool):
+    """argparse type: a finite float > 0, or >= 0 with `zero_allowed` (NaN and inf are rejected)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (value >= 0 if zero_allowed else value > 0) or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"{text}: must be a finite number {'>=' if zero_allowed else '>'} 0")
+        return value
+    return parse
 
 
-def _nonneg_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text}: must be a finite number >= 0")
-    return value
+_positive_float = _finite_float(zero_allowed=False)
+_nonneg_float = _finite_float(zero_allowed=True)
 
 
 def _bitwidths(text: str) -> tuple:

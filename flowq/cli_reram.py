@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flowq.cli import _fmt
 from hwmodels.errors import FlowQError, GenomeError
 
 COLUMNS = ("energy", "adc", "dac", "crossbar", "shift_add", "buffer", "control", "inter_tile", "adc_share",
@@ -37,14 +38,6 @@ def search_options(args) -> dict:
     if getattr(args, "fixed_bits", None) == "16":
         options["fixed_bits"] = "b_max"
     return options
-
-
-def _fmt(value) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
 
 
 def cmd_hw_reram(args, bits_w, bits_a) -> int:
