@@ -100,6 +100,16 @@ ACCOUNTING_EYERISS = 0   # a buffer fill is folded into the DRAM access (Eyeriss
 ACCOUNTING_TIMELOOP = 1  # fills and updates are charged at the level written; psums in word_bits words
 ACCOUNTING_CODES = {"eyeriss": ACCOUNTING_EYERISS, "timeloop": ACCOUNTING_TIMELOOP}
 
+# ---- spatial unrolling space ----
+# "fill": every array axis is unrolled as far as the dataflow's dims allow (no single spatial factor can grow and
+# still cut its loop's trips): the dataflow fills the array, as ZigZag's spatial mapping and hw-flowq 6.3.3 ("WS
+# unrolls C_o x C_i over the PE array") define it; lanes may still take part of a dim, so the 3.3.1 trade of fewer
+# PEs for more lanes stays in the space. "any": every factor down to 1 (Timeloop's unconstrained spatial map-space),
+# where the normalised cost tables, which charge nothing for idle PEs, favour running a layer on a few PEs.
+UNROLL_FILL = 0
+UNROLL_ANY = 1
+UNROLLING_CODES = {"fill": UNROLL_FILL, "any": UNROLL_ANY}
+
 # ---- objective tie-break ----
 # The energy objective returns, among mappings within this relative tolerance of the best energy, the one with the
 # lowest latency; the latency objective the reverse (EDP: exact ties only, broken by energy).

@@ -26,6 +26,7 @@ PE_TYPES = ("simd", "bitserial")
 ENERGY_UNITS = ("normalised", "pJ")
 BYPASS_TENSORS = ("weights", "inputs")
 ACCOUNTINGS = ("eyeriss", "timeloop")
+UNROLLINGS = ("fill", "any")
 SUPPORTED_VERSIONS = (1,)
 PRESET_DIR = Path(__file__).resolve().parent / "presets"
 PRESETS = ("spatial-168", "spatial-256", "spatial-1024", "eyeriss-1024", "eyeriss-256-db", "bs-168", "bs-256",
@@ -80,6 +81,9 @@ class AcceleratorSpec:
             `BYPASS_TENSORS` ("weights", "inputs"), stored in that order (Timeloop's eyeriss_like: weights).
         accounting: "eyeriss" (a buffer fill is folded into the DRAM access, Eyeriss ISCA'16) or "timeloop"
             (fills and updates are also charged at the level written, as Timeloop counts them).
+        unrolling: the Fine mapper's spatial space: "fill" (each array axis unrolled as far as the dataflow's dims
+            allow, ZigZag's and hw-flowq 6.3.3's notion of a dataflow; lanes may still replace PEs) or "any"
+            (every factor down to one PE, Timeloop's unconstrained map-space; `hwmodels.config.UNROLL_*`).
         version: spec file format version.
     """
 
@@ -102,6 +106,7 @@ class AcceleratorSpec:
     double_buffer: bool = False
     bypass: tuple[str, ...] = ()
     accounting: str = "eyeriss"
+    unrolling: str = "fill"
     version: int = 1
 
     def __post_init__(self):
@@ -239,6 +244,8 @@ def _cross_field_problems(spec: AcceleratorSpec, path: str) -> list:
                         f"(tensors that skip the global buffer; [] = none)")
     if spec.accounting not in ACCOUNTINGS:
         problems.append(f"{path}.accounting: {spec.accounting!r} is unknown; allowed: {', '.join(ACCOUNTINGS)}")
+    if spec.unrolling not in UNROLLINGS:
+        problems.append(f"{path}.unrolling: {spec.unrolling!r} is unknown; allowed: {', '.join(UNROLLINGS)}")
     if not isinstance(spec.double_buffer, bool):
         problems.append(f"{path}.double_buffer: {spec.double_buffer!r} must be true or false")
     if spec.version not in SUPPORTED_VERSIONS:

@@ -52,8 +52,8 @@ TW, TI, TO = config.TENSOR_W, config.TENSOR_I, config.TENSOR_O
 # ---- spec_i indices ----
 SPEC_ROWS, SPEC_COLS, SPEC_PE_TYPE, SPEC_B_MAX, SPEC_LANES, SPEC_DATAFLOW = 0, 1, 2, 3, 4, 5
 SPEC_RF_FILTER, SPEC_RF_IFMAP, SPEC_RF_PSUM, SPEC_BUFFER_BITS, SPEC_WORD_BITS = 6, 7, 8, 9, 10
-SPEC_BYPASS_W, SPEC_BYPASS_I, SPEC_ACCOUNTING = 11, 12, 13
-SPEC_LEN = 14
+SPEC_BYPASS_W, SPEC_BYPASS_I, SPEC_ACCOUNTING, SPEC_UNROLLING = 11, 12, 13, 14
+SPEC_LEN = 15
 # ---- energy indices ----
 E_MAC, E_RF_FILTER, E_RF_IFMAP, E_RF_PSUM, E_ARRAY, E_BUFFER, E_DRAM = 0, 1, 2, 3, 4, 5, 6
 # ---- mapping offsets ----
@@ -456,6 +456,56 @@ def _bounded_out(e_lb, lat_lb, best, mode):
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
+def _filling(cands):
+    """The candidates that fill the array (`config.UNROLL_FILL`): those whose temporal trip vector no other
+    candidate with the same lane dim and lane count matches or beats in every dim and beats in one (Pareto-minimal
+    trips: no other unrolling of the dataflow does every loop in as few steps and one in fewer). Lanes are part of
+    the trips, so a dim the lanes exhaust frees its PEs (hw-flowq 3.3.1); comparing within one lane choice keeps
+    the space of a lane choice independent of the bitwidths that allow it."""
+    k = cands.shape[0]
+    # Visit each lane choice's candidates by ascending trip sum: a dominating vector has a strictly smaller sum, and
+    # a chain of dominations ends at a kept one, so comparing with the kept ones of the same lane choice suffices.
+    total = np.zeros(k, dtype=np.int64)
+    group = np.empty(k, dtype=np.int64)
+    for a in range(k):
+        for d in range(8):
+            total[a] += cands[a, SC_TRIPS + d]
+        group[a] = cands[a, SC_LANE_DIM] * (1 << 32) + cands[a, SC_LANES]
+    by_total = np.argsort(total, kind="mergesort")
+    order = by_total[np.argsort(group[by_total], kind="mergesort")]  # stable: by lane choice, then trip sum
+    keep = np.zeros(k, dtype=np.bool_)
+    kept = np.empty(k, dtype=np.int64)
+    n_kept = 0
+    for j in range(k):
+        a = order[j]
+        if j > 0:
+            prev = order[j - 1]
+            if cands[prev, SC_LANES] != cands[a, SC_LANES] or cands[prev, SC_LANE_DIM] != cands[a, SC_LANE_DIM]:
+                n_kept = 0  # a new lane choice
+        dominated = False
+        for i in range(n_kept):
+            b = kept[i]
+            strict = False
+            covers = True
+            for d in range(8):
+                tb = cands[b, SC_TRIPS + d]
+                ta = cands[a, SC_TRIPS + d]
+                if tb > ta:
+                    covers = False
+                    break
+                if tb < ta:
+                    strict = True
+            if covers and strict:
+                dominated = True
+                break
+        if not dominated:
+            keep[a] = True
+            kept[n_kept] = a
+            n_kept += 1
+    return cands[keep]
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
 def _spatial_candidates(bounds, spec_i, lmax):
     """Every spatial unrolling x lane choice of the search space (module docstring of `mapper`), minimal factors only.
 
@@ -529,6 +579,8 @@ def _spatial_candidates(bounds, spec_i, lmax):
                                         row[SC_TRIPS + d] = t
                                         row[SC_PB + d] = sigma * t
                                     k += 1
+    if spec_i[SPEC_UNROLLING] == config.UNROLL_FILL:
+        return _filling(out[:k])
     return out[:k]
 
 

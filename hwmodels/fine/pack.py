@@ -64,6 +64,7 @@ def pack_spec(spec) -> SpecArrays:
     spec_i[K.SPEC_BYPASS_W] = int(spec.bypasses("weights"))
     spec_i[K.SPEC_BYPASS_I] = int(spec.bypasses("inputs"))
     spec_i[K.SPEC_ACCOUNTING] = config.ACCOUNTING_CODES[spec.accounting]
+    spec_i[K.SPEC_UNROLLING] = config.UNROLLING_CODES[spec.unrolling]
     spec_f = np.array([spec.dram_bw_bits_per_cycle, spec.buffer_bw_bits_per_cycle], dtype=np.float64)
     e = spec.energy
     energy = np.array([e.mac, e.rf_filter, e.rf_ifmap, e.rf_psum, e.array, e.buffer, e.dram], dtype=np.float64)

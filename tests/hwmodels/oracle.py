@@ -2,7 +2,8 @@
 
 Written from the space and cost definitions in `hwmodels.fine.mapper.map_layer` and the `_kernels` module
 docstring, not from the kernels' code: spatial and lane factors take EVERY value 1..min(bound left, capacity)
-(the mapper tries only the minimal factor per trip count), PE and buffer factors every divisor, both loop orders
+(the mapper tries only the minimal factor per trip count), the "fill" space drops every spatial choice another
+one dominates by pairwise comparison (the mapper sorts and compares with a kept front), PE and buffer factors every divisor, both loop orders
 all 6 group orders, and fetch counts come from walking the loop nest literally (`naive.fetches`). For small layers
 only (seconds for a few thousand mappings).
 """
@@ -89,6 +90,7 @@ def all_mappings_costs(bounds: dict, geom, bits, spec):
     cap_bits = spec.buffer_size_bits // 2 if spec.double_buffer else spec.buffer_size_bits
     byp_w, byp_i = "weights" in spec.bypass, "inputs" in spec.bypass
     timeloop = spec.accounting == "timeloop"
+    spatial = []  # (rows, cols, lane dim, lanes, temporal trips)
     for rows, rem_r, _ in axis_options(bounds, rp, rrep, spec.pe_rows):
         rows_used = prod(rows.values())
         if rows_used > spec.pe_rows:
@@ -107,10 +109,23 @@ def all_mappings_costs(bounds: dict, geom, bits, spec):
             for ld, lanes in lane_opts:
                 t = dict(rem_c)
                 t[ld] = ceil_div(rem_c[ld], lanes)
-                sig = {d: rows.get(d, 1) * cols.get(d, 1) * (lanes if d == ld else 1) for d in DIMS}
-                pb = {d: sig[d] * t[d] for d in DIMS}
-                yield from _pe_and_below(pb, t, rows, cols, ld, lanes, geom, bits, spec, pe_dims, simd, b_max, word,
-                                         e, cap_bits, byp_w, byp_i, timeloop)
+                spatial.append((rows, cols, ld, lanes, t))
+    if spec.unrolling == "fill":
+        spatial = [s for s in spatial if not any(dominates(o, s) for o in spatial)]
+    for rows, cols, ld, lanes, t in spatial:
+        sig = {d: rows.get(d, 1) * cols.get(d, 1) * (lanes if d == ld else 1) for d in DIMS}
+        pb = {d: sig[d] * t[d] for d in DIMS}
+        yield from _pe_and_below(pb, t, rows, cols, ld, lanes, geom, bits, spec, pe_dims, simd, b_max, word,
+                                 e, cap_bits, byp_w, byp_i, timeloop)
+
+
+def dominates(other, cand) -> bool:
+    """The "fill" space (spec.unrolling): `other` (same lane dim and lane count) has no more temporal trips than
+    `cand` in any dim and fewer in one."""
+    if (other[2], other[3]) != (cand[2], cand[3]):
+        return False
+    t_o, t_c = other[4], cand[4]
+    return all(t_o[d] <= t_c[d] for d in DIMS) and any(t_o[d] < t_c[d] for d in DIMS)
 
 
 def _pe_and_below(pb, t, rows, cols, ld, lanes, geom, bits, spec, pe_dims, simd, b_max, word, e, cap_bits, byp_w,

@@ -48,7 +48,7 @@ def random_case(seed: int):
         dram_bw_bits_per_cycle=rng.choice([16.0, 64.0, 1e9]), buffer_bw_bits_per_cycle=rng.choice([0.0, 0.0, 32.0]),
         energy=energy, double_buffer=rng.random() < 0.2,
         bypass=rng.choice([(), (), ("weights",), ("inputs",), ("weights", "inputs")]),
-        accounting=rng.choice(["eyeriss", "eyeriss", "timeloop"]))
+        accounting=rng.choice(["eyeriss", "eyeriss", "timeloop"]), unrolling=rng.choice(["fill", "fill", "any"]))
     return layer, spec, b_w, b_a, b_out
 
 
