@@ -16,6 +16,7 @@ Errors on bad input (FlowQError) print their message and exit with status 2, wit
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -203,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     hw.add_argument("--level", choices=LEVELS, default="fine")
     hw.add_argument("--objective", choices=("energy", "latency", "edp"), default="energy",
                     help="what the Fine mapper minimises per layer")
+    hw.add_argument("--unrolling", choices=("fill", "any"), default=None,
+                    help="Fine mapper's spatial space (default: the spec's, 'fill'): fill = each array axis unrolled "
+                    "as far as the dataflow allows; any = every factor down to one PE")
     hw.add_argument("--json", action="store_true", help="print {total, layers} as JSON")
     hw.add_argument("--adc-bits", default=None, help="ReRAM specs: ADC bits of every layer (default: lossless)")
     hw.add_argument("--mapping", default=None, help="evaluate these mappings instead of searching: a file of "
@@ -396,6 +400,12 @@ def cmd_hw(args) -> int:
 
     spec = solution_spec(args.genome, args.hw_space) if args.genome else None  # a co-design solution's hardware
     spec = spec if spec is not None else load_hardware(args.hw, args.dataflow)
+    if args.unrolling is not None:
+        if args.level != "fine":
+            raise FlowQError(f"--unrolling applies to the Fine level (the {args.level} level has no spatial mapping)")
+        from hwmodels.spec import validate_spec
+
+        spec = validate_spec(dataclasses.replace(spec, unrolling=args.unrolling))
     if args.spec_yaml:
         from hwmodels.space import spec_to_yaml
 

@@ -25,6 +25,7 @@ because one stored copy must serve them all. A layer nobody reads (the network o
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -164,30 +165,40 @@ def with_chain_edges(workload) -> list[Layer]:
     return out
 
 
-def readers(workload) -> tuple[list[list[int]], list[list[int]]]:
-    """Who reads each layer's output: (input readers, residual readers) as lists of layer indices per layer.
+def readers(workload) -> tuple[tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...]]:
+    """Who reads each layer's output: (input readers, residual readers) as tuples of layer indices per layer.
 
-    Names that are not in `workload` (a sub-list of a network) are ignored.
+    Names that are not in `workload` (a sub-list of a network) are ignored. Memoised on the layers' names and
+    edges (a search asks once per genome).
 
     Raises:
         WorkloadError: duplicate layer names, or a layer that reads itself.
     """
+    return _readers(tuple((layer.name, layer.inputs, layer.residuals) for layer in workload))
+
+
+@lru_cache(maxsize=64)
+def _readers(edges: tuple) -> tuple:
     index = {}
-    for position, layer in enumerate(workload):
-        if layer.name in index:
-            raise WorkloadError(f"layer name {layer.name!r} appears twice; edges name layers, so names must be "
-                                f"unique")
-        index[layer.name] = position
-    input_readers = [[] for _ in workload]
-    residual_readers = [[] for _ in workload]
-    for position, layer in enumerate(with_chain_edges(workload)):
-        for names, table in ((layer.inputs, input_readers), (layer.residuals, residual_readers)):
-            for name in names:
-                if name == layer.name:
-                    raise WorkloadError(f"layer {name!r} lists itself as a producer")
-                if name in index:
-                    table[index[name]].append(position)
-    return input_readers, residual_readers
+    for position, (name, _, _) in enumerate(edges):
+        if name in index:
+            raise WorkloadError(f"layer name {name!r} appears twice; edges name layers, so names must be unique")
+        index[name] = position
+    input_readers = [[] for _ in edges]
+    residual_readers = [[] for _ in edges]
+    for position, (name, inputs, residuals) in enumerate(edges):
+        if inputs is None:  # the previous layer (the first reads the network input)
+            inputs = (edges[position - 1][0],) if position else ()
+        for names, table in ((inputs, input_readers), (residuals, residual_readers)):
+            for producer in names:
+                if producer == name:
+                    raise WorkloadError(f"layer {producer!r} lists itself as a producer")
+                if producer in index:
+                    table[index[producer]].append(position)
+    return tuple(map(tuple, input_readers)), tuple(map(tuple, residual_readers))
+
+
+_OUTPUT_BITS: dict = {}  # (edges, shape, BA bytes, b_max) -> output bits: a search asks again for each genome
 
 
 def output_bits_matrix(workload, BA, b_max: int = 16) -> np.ndarray:
@@ -199,10 +210,22 @@ def output_bits_matrix(workload, BA, b_max: int = 16) -> np.ndarray:
         WorkloadError: a cycle through residual edges, or names as in `readers`.
     """
     BA = np.atleast_2d(np.asarray(BA, dtype=np.int64))
-    input_readers, residual_readers = readers(workload)
     n_layers = len(workload)
     if BA.shape[1] != n_layers:
         raise WorkloadError(f"bits_a has {BA.shape[1]} layers, the workload {n_layers}")
+    edges = tuple((layer.name, layer.inputs, layer.residuals) for layer in workload)
+    key = (edges, BA.shape, BA.tobytes(), int(b_max))
+    hit = _OUTPUT_BITS.get(key)
+    if hit is None:
+        if len(_OUTPUT_BITS) > 4096:
+            _OUTPUT_BITS.clear()
+        hit = _OUTPUT_BITS[key] = _solve_output_bits(edges, BA, b_max)
+    return hit.copy()
+
+
+def _solve_output_bits(edges, BA, b_max):
+    input_readers, residual_readers = _readers(edges)
+    n_layers = len(edges)
     out = np.zeros_like(BA)
     state = [0] * n_layers  # 0 = todo, 1 = in progress, 2 = done
 
@@ -210,7 +233,7 @@ def output_bits_matrix(workload, BA, b_max: int = 16) -> np.ndarray:
         if state[position] == 2:
             return out[:, position]
         if state[position] == 1:
-            raise WorkloadError(f"residual edges form a cycle through layer {workload[position].name!r}")
+            raise WorkloadError(f"residual edges form a cycle through layer {edges[position][0]!r}")
         state[position] = 1
         columns = [BA[:, r] for r in input_readers[position]]
         columns += [solve(r) for r in residual_readers[position]]

@@ -168,20 +168,33 @@ class LayerCost:
     mapping: Mapping | None = None
 
     def __add__(self, other: "LayerCost") -> "LayerCost":
-        ops = self.ops + other.ops
-        compute = self.compute_cycles + other.compute_cycles
-        peak_self = self.ops / (self.compute_cycles * self.utilization) if self.utilization else 0.0
-        peak_other = other.ops / (other.compute_cycles * other.utilization) if other.utilization else 0.0
-        busy = self.compute_cycles * peak_self + other.compute_cycles * peak_other
-        counts = {t: {lv: self.counts.get(t, {}).get(lv, 0) + other.counts.get(t, {}).get(lv, 0)
-                      for lv in ("dram", "buffer", "array", "rf")} for t in ("weights", "inputs", "psums")}
-        return LayerCost(
-            name=f"{self.name}+{other.name}", energy=self.energy + other.energy,
-            energy_by_level={k: self.energy_by_level[k] + other.energy_by_level[k] for k in config.LEVEL_NAMES},
-            latency_cycles=self.latency_cycles + other.latency_cycles, compute_cycles=compute,
-            dram_accesses_bits=self.dram_accesses_bits + other.dram_accesses_bits,
-            buffer_accesses_bits=self.buffer_accesses_bits + other.buffer_accesses_bits, ops=ops,
-            utilization=ops / busy if busy else 0.0, counts=counts)
+        return LayerCost.total_of([self, other])
+
+    @staticmethod
+    def total_of(costs) -> "LayerCost":
+        """Sum of layer costs (layers run one after another): energies, cycles, traffic and counts add up;
+        utilisation is MACs over the busy PE-cycles of all of them."""
+        ops = compute = latency = energy = dram = buffer = busy = 0.0
+        levels = dict.fromkeys(config.LEVEL_NAMES, 0.0)
+        counts = {t: dict.fromkeys(("dram", "buffer", "array", "rf"), 0.0) for t in ("weights", "inputs", "psums")}
+        for cost in costs:
+            ops += cost.ops
+            compute += cost.compute_cycles
+            latency += cost.latency_cycles
+            energy += cost.energy
+            dram += cost.dram_accesses_bits
+            buffer += cost.buffer_accesses_bits
+            if cost.utilization:  # peak MACs per cycle x cycles
+                busy += cost.ops / cost.utilization
+            for k in config.LEVEL_NAMES:
+                levels[k] += cost.energy_by_level[k]
+            for t, by_level in cost.counts.items():
+                for lv, value in by_level.items():
+                    counts[t][lv] += value
+        return LayerCost(name="+".join(cost.name for cost in costs), energy=energy, energy_by_level=levels,
+                         latency_cycles=latency, compute_cycles=compute, dram_accesses_bits=dram,
+                         buffer_accesses_bits=buffer, ops=int(ops), utilization=ops / busy if busy else 0.0,
+                         counts=counts)
 
 
 _MEMO: dict = {}
@@ -192,6 +205,7 @@ _STATS = {"searches": 0, "mappings_evaluated": 0, "spatial_candidates": 0, "spat
 def clear_memo() -> None:
     """Forget every memoised layer result (benchmarks use it for cold timings)."""
     _MEMO.clear()
+    _DESCRIBED.clear()
 
 
 def search_stats() -> dict:
@@ -338,15 +352,26 @@ def evaluate_network(workload, spec, bits_w, bits_a, *, objective: str = "energy
         for key in ("ops", "frac_ops", "bitops", "weight_bits", "activation_bits"):
             row[key] = base[key][0, k].item()
         row.update(_fine_metrics(cost))
-        row["mapping"] = cost.mapping.describe(layer)
+        row["mapping"] = _described(cost.mapping, layer)
         layers.append(row)
-    total_cost = costs[0]
-    for cost in costs[1:]:
-        total_cost = total_cost + cost
+    total_cost = LayerCost.total_of(costs)
     total = {key: float(base[key][0].sum()) for key in ("frac_ops", "bitops", "weight_bits", "activation_bits")}
     total["ops"] = int(base["ops"][0].sum())
     total.update(_fine_metrics(total_cost))
     return NetworkCost(level="fine", total=total, layers=layers)
+
+
+_DESCRIBED: dict = {}
+
+
+def _described(mapping: Mapping, layer) -> dict:
+    """`mapping.describe(layer)`, memoised per (mapping, layer shape) so a warm genome formats nothing (a copy:
+    callers may edit their rows)."""
+    key = (mapping, layer.shape_key)
+    text = _DESCRIBED.get(key)
+    if text is None:
+        text = _DESCRIBED[key] = mapping.describe(layer)
+    return dict(text)
 
 
 def _fine_metrics(cost: LayerCost) -> dict:
@@ -366,10 +391,7 @@ def evaluate_population(workload, spec, BW, BA, *, objective: str = "energy") ->
     by_level = {name: np.zeros(n) for name in config.LEVEL_NAMES}
     BO = _output_bits(workload, spec, BA)
     for i in range(n):
-        costs = _layer_costs(workload, spec, BW[i], BA[i], objective, BO[i])
-        total = costs[0]
-        for cost in costs[1:]:
-            total = total + cost
+        total = LayerCost.total_of(_layer_costs(workload, spec, BW[i], BA[i], objective, BO[i]))
         for key in keys:
             fine[key][i] = getattr(total, key)
         for name in config.LEVEL_NAMES:

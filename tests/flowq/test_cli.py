@@ -26,6 +26,19 @@ def test_hw_table_prints_layers_total_and_mappings(capsys):
     assert "TOTAL" in text and "conv1" in text and "mappings:" in text and "(WS, fine level" in text
 
 
+def test_hw_unrolling_flag_switches_the_fine_spatial_space(capsys):
+    # `--unrolling any` lets WS run ResNet-20's 4-bit layers on a few PEs (slower, never dearer in energy);
+    # the default (the spec's "fill") unrolls each array axis as far as the dataflow allows.
+    totals = {}
+    for flag in ([], ["--unrolling", "any"]):
+        assert main(["hw", "resnet20", "--dataflow", "WS", "--bits", "4", "--json", *flag]) == 0
+        totals[bool(flag)] = json.loads(capsys.readouterr().out)["total"]
+    assert totals[True]["energy"] <= totals[False]["energy"]
+    assert totals[True]["latency_cycles"] > 2 * totals[False]["latency_cycles"]
+    assert main(["hw", "resnet20", "--level", "mid", "--unrolling", "any"]) == 2
+    assert "--unrolling applies to the Fine level" in capsys.readouterr().err
+
+
 def test_search_refine_plot_and_genome_round_trip(tmp_path, capsys):
     run = tmp_path / "x"
     assert main(["search", "--model", "lenet5", "--level", "coarse", "--objectives", "frac_ops,weight_bits",
