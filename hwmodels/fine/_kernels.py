@@ -457,63 +457,152 @@ def _bounded_out(e_lb, lat_lb, best, mode):
 
 @njit(cache=True, **config.NJIT_FLAGS)
 def _filling(cands):
-    """The candidates that fill the array (`config.UNROLL_FILL`): those whose temporal trip vector no other
-    candidate with the same lane dim and lane count matches or beats in every dim and beats in one (Pareto-minimal
-    trips: no other unrolling of the dataflow does every loop in as few steps and one in fewer). Lanes are part of
-    the trips, so a dim the lanes exhaust frees its PEs (hw-flowq 3.3.1); comparing within one lane choice keeps
-    the space of a lane choice independent of the bitwidths that allow it."""
+    """The candidates that fill the array (`config.UNROLL_FILL`): a spatial unrolling x lane choice is kept unless
+    another one with no lanes, or with lanes on the same dim and at most as many, has no more temporal trips in any
+    dim and fewer in one (no other unrolling of the dataflow does every loop in as few steps and one in fewer).
+    Lanes are part of the trips, so a dim the lanes exhaust frees its PEs (hw-flowq 3.3.1). A candidate's
+    dominators never use more lanes than it does, so its fate does not depend on the bitwidths (which only add
+    lane counts), and a lane count that pads more than the minimal one for the same trips is dominated exactly
+    when the minimal one is (so listing minimal lane factors only loses no optimum)."""
     k = cands.shape[0]
-    # Visit each lane choice's candidates by ascending trip sum: a dominating vector has a strictly smaller sum, and
-    # a chain of dominations ends at a kept one, so comparing with the kept ones of the same lane choice suffices.
+    trips = np.ascontiguousarray(cands[:, SC_TRIPS:SC_TRIPS + 8])
+    lanes = cands[:, SC_LANES].copy()
+    group = np.empty(k, dtype=np.int64)  # lane dim, or 8 for no lanes
     total = np.zeros(k, dtype=np.int64)
-    group = np.empty(k, dtype=np.int64)
     for a in range(k):
+        group[a] = cands[a, SC_LANE_DIM] if lanes[a] > 1 else 8
         for d in range(8):
-            total[a] += cands[a, SC_TRIPS + d]
-        group[a] = cands[a, SC_LANE_DIM] * (1 << 32) + cands[a, SC_LANES]
-    by_total = np.argsort(total, kind="mergesort")
-    order = by_total[np.argsort(group[by_total], kind="mergesort")]  # stable: by lane choice, then trip sum
+            total[a] += trips[a, d]
+    # By ascending trip sum (a dominator has a strictly smaller sum, and a chain of dominations ends at a kept
+    # candidate), each candidate is compared with the kept ones of its lane dim and the kept lane-less ones.
+    order = np.argsort(total, kind="mergesort")
     keep = np.zeros(k, dtype=np.bool_)
-    kept = np.empty(k, dtype=np.int64)
-    n_kept = 0
+    kept = np.empty((9, k), dtype=np.int64)
+    n_kept = np.zeros(9, dtype=np.int64)
     for j in range(k):
         a = order[j]
-        if j > 0:
-            prev = order[j - 1]
-            if cands[prev, SC_LANES] != cands[a, SC_LANES] or cands[prev, SC_LANE_DIM] != cands[a, SC_LANE_DIM]:
-                n_kept = 0  # a new lane choice
+        own = group[a]
         dominated = False
-        for i in range(n_kept):
-            b = kept[i]
-            strict = False
-            covers = True
-            for d in range(8):
-                tb = cands[b, SC_TRIPS + d]
-                ta = cands[a, SC_TRIPS + d]
-                if tb > ta:
-                    covers = False
+        for g in (8, own):
+            for i in range(n_kept[g]):
+                b = kept[g, i]
+                if lanes[b] > lanes[a]:
+                    continue
+                strict = False  # b dominates a: no trip above a's, one below
+                for d in range(8):
+                    if trips[b, d] > trips[a, d]:
+                        strict = False
+                        break
+                    if trips[b, d] < trips[a, d]:
+                        strict = True
+                if strict:
+                    dominated = True
                     break
-                if tb < ta:
-                    strict = True
-            if covers and strict:
-                dominated = True
+            if dominated or own == 8:
                 break
         if not dominated:
             keep[a] = True
-            kept[n_kept] = a
-            n_kept += 1
+            kept[own, n_kept[own]] = a
+            n_kept[own] += 1
     return cands[keep]
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
+def _trips_cut(bound, sig_other, f_old_trips, f_new):
+    """True when unrolling a loop of `bound` iterations f_new-wide (times sig_other, the dim's other spatial and
+    lane factors) leaves fewer than f_old_trips temporal trips."""
+    return (bound + sig_other * f_new - 1) // (sig_other * f_new) < f_old_trips
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _growable(bounds, spec_i, fr, xr, fxr, fc, xc, fxc, ld, lanes, sig):
+    """Bit mask of the dims whose temporal trips one larger spatial factor would cut while the unrolling stays
+    legal (rows: primary or replication, or a replication dim added to an axis without one; columns likewise,
+    within the OS fold). A candidate with such a dim is dominated in the "fill" space (`_filling`); the mask
+    prunes them before they are listed. Lanes (ld, lanes) count in the lane dim's trips; sig (8,) is scratch."""
+    flow = spec_i[SPEC_DATAFLOW]
+    n_rows = spec_i[SPEC_ROWS]
+    n_cols = spec_i[SPEC_COLS]
+    rp = config.DF_ROW_PRIMARY[flow]
+    cp = config.DF_COL_PRIMARY[flow]
+    fold = config.DF_FOLD[flow] == 1
+    sig[:] = 1
+    if rp >= 0:
+        sig[rp] *= fr
+    if xr >= 0:
+        sig[xr] *= fxr
+    if cp >= 0:
+        sig[cp] *= fc
+    if xc >= 0:
+        sig[xc] *= fxc
+    if ld >= 0:
+        sig[ld] *= lanes
+    rows_used = fr * fxr
+    mask = 0
+    # rows primary: f in (fr, n_rows // fxr], the OS fold must still fit fxc on the PEs left free
+    if rp >= 0:
+        t = (bounds[rp] + sig[rp] - 1) // sig[rp]
+        for f in range(n_rows // fxr, fr, -1):
+            if fold and (n_rows // (f * fxr)) * (n_cols // fc) < fxc:
+                continue
+            if _trips_cut(bounds[rp], sig[rp] // fr, t, f):
+                mask |= 1 << rp
+            break
+    for x in range(8):  # rows replication (the one used, or any allowed one when none is)
+        if xr >= 0:
+            if x != xr:
+                continue
+            f_old = fxr
+        else:
+            if config.DF_ROW_REPL[flow, x] == 0:
+                continue
+            f_old = 1
+        t = (bounds[x] + sig[x] - 1) // sig[x]
+        if t == 1:
+            continue
+        for f in range(n_rows // fr, f_old, -1):
+            if fold and (n_rows // (fr * f)) * (n_cols // fc) < fxc:
+                continue
+            if _trips_cut(bounds[x], sig[x] // f_old, t, f):
+                mask |= 1 << x
+            break
+    # columns primary: f in (fc, n_cols // fxc] (OS: f <= n_cols with room for the fold)
+    if cp >= 0:
+        t = (bounds[cp] + sig[cp] - 1) // sig[cp]
+        hi = n_cols if fold else n_cols // fxc
+        for f in range(hi, fc, -1):
+            if fold and (n_rows // rows_used) * (n_cols // f) < fxc:
+                continue
+            if _trips_cut(bounds[cp], sig[cp] // fc, t, f):
+                mask |= 1 << cp
+            break
+    cap_c = (n_rows // rows_used) * (n_cols // fc) if fold else n_cols // fc
+    for x in range(8):  # columns replication
+        if xc >= 0:
+            if x != xc:
+                continue
+            f_old = fxc
+        else:
+            if config.DF_COL_REPL[flow, x] == 0:
+                continue
+            f_old = 1
+        t = (bounds[x] + sig[x] - 1) // sig[x]
+        if t > 1 and cap_c > f_old and _trips_cut(bounds[x], sig[x] // f_old, t, cap_c):
+            mask |= 1 << x
+    return mask
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
 def _spatial_candidates(bounds, spec_i, lmax):
-    """Every spatial unrolling x lane choice of the search space (module docstring of `mapper`), minimal factors only.
+    """Every spatial unrolling x lane choice of the search space (module docstring of `mapper`), minimal factors only
+    (`unrolling: fill`: only those `_filling` keeps, most of them pruned by `_growable` before they are listed).
 
     Returns (k, SC_LEN) int64 rows [rows (8), cols (8), lane dim, lanes, padded bounds (8), temporal trips (8)].
     """
     flow = spec_i[SPEC_DATAFLOW]
     n_rows = spec_i[SPEC_ROWS]
     n_cols = spec_i[SPEC_COLS]
+    fill = spec_i[SPEC_UNROLLING] == config.UNROLL_FILL
     rp = config.DF_ROW_PRIMARY[flow]
     cp = config.DF_COL_PRIMARY[flow]
     cap = 256
@@ -521,20 +610,25 @@ def _spatial_candidates(bounds, spec_i, lmax):
     k = 0
     rem0 = bounds.copy()
     one = np.ones(1, dtype=np.int64)
+    rem1 = np.empty(8, dtype=np.int64)
+    rem2 = np.empty(8, dtype=np.int64)
+    rem3 = np.empty(8, dtype=np.int64)
+    rem4 = np.empty(8, dtype=np.int64)
+    sig = np.empty(8, dtype=np.int64)
     for fr in (_ceil_values(rem0[rp], 1, n_rows) if rp >= 0 else one):
-        rem1 = rem0.copy()
+        rem1[:] = rem0
         if rp >= 0:
             rem1[rp] = (rem0[rp] + fr - 1) // fr
         for xr in range(-1, 8):
             if xr >= 0 and (config.DF_ROW_REPL[flow, xr] == 0 or rem1[xr] == 1):
                 continue
             for fxr in (_ceil_values(rem1[xr], 2, n_rows // fr) if xr >= 0 else one):
-                rem2 = rem1.copy()
+                rem2[:] = rem1
                 if xr >= 0:
                     rem2[xr] = (rem1[xr] + fxr - 1) // fxr
                 rows_used = fr * fxr
                 for fc in (_ceil_values(rem2[cp], 1, n_cols) if cp >= 0 else one):
-                    rem3 = rem2.copy()
+                    rem3[:] = rem2
                     if cp >= 0:
                         rem3[cp] = (rem2[cp] + fc - 1) // fc
                     if config.DF_FOLD[flow] == 1:
@@ -545,13 +639,23 @@ def _spatial_candidates(bounds, spec_i, lmax):
                         if xc >= 0 and (config.DF_COL_REPL[flow, xc] == 0 or rem3[xc] == 1):
                             continue
                         for fxc in (_ceil_values(rem3[xc], 2, cap_c) if xc >= 0 else one):
-                            rem4 = rem3.copy()
+                            rem4[:] = rem3
                             if xc >= 0:
                                 rem4[xc] = (rem3[xc] + fxc - 1) // fxc
+                            grow = 0
+                            if fill:
+                                grow = _growable(bounds, spec_i, fr, xr, fxr, fc, xc, fxc, -1, 1, sig)
+                                if grow & (grow - 1):
+                                    continue  # two dims can grow: dominated whatever the lanes
                             for ld in range(-1, 8):
                                 if ld >= 0 and rem4[ld] == 1:
                                     continue
+                                if grow != 0 and (ld < 0 or grow != (1 << ld)):
+                                    continue  # a dim the lanes leave alone can grow
                                 for lanes in (_ceil_values(rem4[ld], 2, lmax) if ld >= 0 else one):
+                                    if grow != 0 and _growable(bounds, spec_i, fr, xr, fxr, fc, xc, fxc, ld,
+                                                               lanes, sig) != 0:
+                                        continue
                                     if k == cap:
                                         cap *= 2
                                         grown = np.ones((cap, SC_LEN), dtype=np.int64)
@@ -579,7 +683,7 @@ def _spatial_candidates(bounds, spec_i, lmax):
                                         row[SC_TRIPS + d] = t
                                         row[SC_PB + d] = sigma * t
                                     k += 1
-    if spec_i[SPEC_UNROLLING] == config.UNROLL_FILL:
+    if fill:
         return _filling(out[:k])
     return out[:k]
 

@@ -120,9 +120,9 @@ def all_mappings_costs(bounds: dict, geom, bits, spec):
 
 
 def dominates(other, cand) -> bool:
-    """The "fill" space (spec.unrolling): `other` (same lane dim and lane count) has no more temporal trips than
-    `cand` in any dim and fewer in one."""
-    if (other[2], other[3]) != (cand[2], cand[3]):
+    """The "fill" space (spec.unrolling): `other` uses no lanes, or lanes on `cand`'s lane dim and at most as many,
+    and has no more temporal trips than `cand` in any dim and fewer in one."""
+    if other[3] > 1 and (other[2] != cand[2] or other[3] > cand[3]):
         return False
     t_o, t_c = other[4], cand[4]
     return all(t_o[d] <= t_c[d] for d in DIMS) and any(t_o[d] < t_c[d] for d in DIMS)
