@@ -22,6 +22,9 @@ ADDITIVE_METRICS = ("ops", "frac_ops", "bitops", "weight_bits", "activation_bits
                     "latency_cycles", "compulsory_dram_bits", "compute_cycles")
 
 
+_COUNTS: dict = {}  # layer shapes -> counts: a search asks once per genome
+
+
 def layer_counts(workload) -> dict:
     """Per-layer element counts as int64 arrays of shape (n_layers,): macs, n_weights, n_inputs, n_outputs.
 
@@ -30,9 +33,17 @@ def layer_counts(workload) -> dict:
     """
     if len(workload) == 0:
         raise WorkloadError("the workload has no layers; pass a list of hwmodels.workload.Layer")
-    return {key: np.array([getattr(layer, attr) for layer in workload], dtype=np.int64)
+    shapes = tuple(layer.shape_key for layer in workload)
+    counts = _COUNTS.get(shapes)
+    if counts is None:
+        if len(_COUNTS) > 256:
+            _COUNTS.clear()
+        counts = _COUNTS[shapes] = {
+            key: np.array([getattr(layer, attr) for layer in workload], dtype=np.int64)
             for key, attr in (("macs", "macs"), ("n_weights", "n_weights"), ("n_inputs", "n_inputs_used"),
                               ("n_outputs", "n_outputs"))}
+    return {key: value.copy() for key, value in counts.items()}
+
 
 
 def check_bits(workload, spec: AcceleratorSpec, BW, BA) -> tuple[np.ndarray, np.ndarray]:
@@ -52,7 +63,9 @@ def check_bits(workload, spec: AcceleratorSpec, BW, BA) -> tuple[np.ndarray, np.
             if not np.all(np.mod(array, 1) == 0):
                 raise GenomeError(f"{label} must hold integer bitwidths, got {array.dtype} values")
         array = array.astype(np.int64)
-        unsupported = ~np.isin(array, np.asarray(spec.bitwidths))
+        allowed = np.zeros(max(spec.bitwidths) + 2, dtype=bool)
+        allowed[list(spec.bitwidths)] = True
+        unsupported = ~allowed[np.clip(array, 0, len(allowed) - 1)]
         if unsupported.any():
             row, layer = np.argwhere(unsupported)[0]
             raise GenomeError(f"{label}[{layer}] = {array[row, layer]} (layer {workload[layer].name!r}) is not "

@@ -198,6 +198,7 @@ class LayerCost:
 
 
 _MEMO: dict = {}
+_RENAMED: dict = {}  # (id of a memoised cost, layer name) -> (that cost, the cost renamed)
 _STATS = {"searches": 0, "mappings_evaluated": 0, "spatial_candidates": 0, "spatial_opened": 0, "pe_tiles": 0,
           "pe_tiles_opened": 0, "buffer_tiles": 0, "buffer_tiles_opened": 0}
 
@@ -206,6 +207,7 @@ def clear_memo() -> None:
     """Forget every memoised layer result (benchmarks use it for cold timings)."""
     _MEMO.clear()
     _DESCRIBED.clear()
+    _RENAMED.clear()
 
 
 def search_stats() -> dict:
@@ -320,8 +322,13 @@ def map_layer(layer, spec, b_w: int, b_a: int, b_out: int, *, objective: str = "
 
 
 def _renamed(cost: LayerCost, name: str) -> LayerCost:
-    from dataclasses import replace
-    return replace(cost, name=name)
+    """A memoised result under another layer's name (memoised too: a network repeats shapes)."""
+    key = (id(cost), name)
+    hit = _RENAMED.get(key)
+    if hit is None or hit[0] is not cost:
+        from dataclasses import replace
+        hit = _RENAMED[key] = (cost, replace(cost, name=name))
+    return hit[1]
 
 
 def _output_bits(workload, spec, BA) -> np.ndarray:
