@@ -896,7 +896,8 @@ def _x_orders(pt, bits, spec_i, energy, g_npq, g_m, g_crs, g_g, t_all, t_crs, al
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
-def _search_buffer(geom, bits, spec_i, spec_f, energy, row, pe, pt, mode, best, best_mapping, counters):
+def _search_buffer(geom, bits, spec_i, spec_f, energy, row, pe, pt, mode, best, best_mapping, counters, ws_i, ws_f,
+                   dram, visits):
     """Every buffer tiling x buffer order x DRAM order for a fixed spatial unrolling, lanes and PE tile.
 
     Energy splits exactly into X(order_b) + Y(order_d): the buffer order fixes the array / buffer / RF traffic (and
@@ -906,6 +907,7 @@ def _search_buffer(geom, bits, spec_i, spec_f, energy, row, pe, pt, mode, best, 
     block is skipped when min X + a lower bound of Y (compulsory DRAM, psum chain at its cheapest a) and the exact
     compute cycles cannot beat the best. In a live block, each fitting tile's Y is exact per DRAM order and its 36
     order pairs are compared. The arithmetic is `_order_cost` regrouped; the oracle test checks the result.
+    ws_i (4, 8) int64, ws_f (6, N_ORDERS) float64, dram (N_ORDERS, 3) int64, visits (N_ORDERS,) int64: scratch.
     """
     b_w, b_a, b_out, b_psum = bits[0], bits[1], bits[2], bits[3]
     pb = row[SC_PB:SC_PB + 8]
@@ -913,10 +915,11 @@ def _search_buffer(geom, bits, spec_i, spec_f, energy, row, pe, pt, mode, best, 
     timeloop = spec_i[SPEC_ACCOUNTING] == config.ACCOUNTING_TIMELOOP
     byp_w = spec_i[SPEC_BYPASS_W] == 1
     byp_i = spec_i[SPEC_BYPASS_I] == 1
-    arr = np.empty(8, dtype=np.int64)
-    rem = np.empty(8, dtype=np.int64)
-    tile_b = np.empty(8, dtype=np.int64)
-    buf = np.ones(8, dtype=np.int64)
+    arr = ws_i[0]
+    rem = ws_i[1]
+    tile_b = ws_i[2]
+    buf = ws_i[3]
+    buf[:] = 1
     t_all = 1
     t_crs = 1
     for d in range(8):
@@ -925,14 +928,8 @@ def _search_buffer(geom, bits, spec_i, spec_f, energy, row, pe, pt, mode, best, 
         t_all *= rem[d]
         if config.REDUCTION_DIM[d] == 1:
             t_crs *= rem[d]
-    dram = np.empty((config.N_ORDERS, 3), dtype=np.int64)
-    visits = np.empty(config.N_ORDERS, dtype=np.int64)
-    x_e = np.empty(config.N_ORDERS, dtype=np.float64)
-    x_buf_bits = np.empty(config.N_ORDERS, dtype=np.float64)
-    x_dram_bits = np.empty(config.N_ORDERS, dtype=np.float64)
-    y_e = np.empty(config.N_ORDERS, dtype=np.float64)
-    y_buf_bits = np.empty(config.N_ORDERS, dtype=np.float64)
-    y_dram_bits = np.empty(config.N_ORDERS, dtype=np.float64)
+    x_e, x_buf_bits, x_dram_bits = ws_f[0], ws_f[1], ws_f[2]
+    y_e, y_buf_bits, y_dram_bits = ws_f[3], ws_f[4], ws_f[5]
     w_all, i_all, o_all = _tile_elems(pb, pb, geom)
     stored_i = _stored_inputs(pb, geom)
     n_out = pt[PT_NOUT]
@@ -1078,8 +1075,8 @@ def _search_pe(geom, bits, spec_i, spec_f, energy, row, mode, best, best_mapping
     arr = np.empty(8, dtype=np.int64)
     cap = 64
     tiles = np.empty((cap, 8), dtype=np.int64)
+    terms = np.empty((cap, PT_LEN), dtype=np.float64)  # each listed tile's `_pe_terms`
     lbs = np.empty(cap, dtype=np.float64)
-    pt = np.empty(PT_LEN, dtype=np.float64)
     n = 0
     while True:
         for d in range(8):
@@ -1088,32 +1085,40 @@ def _search_pe(geom, bits, spec_i, spec_f, energy, row, mode, best, best_mapping
         legal = _pe_legal(spec_i, bits, geom, pe, lane_dim, lanes)
         if legal:
             counters[ST_PE] += 1
+            if n == cap:
+                cap *= 2
+                t2 = np.empty((cap, 8), dtype=np.int64)
+                t2[:n] = tiles[:n]
+                tiles = t2
+                p2 = np.empty((cap, PT_LEN), dtype=np.float64)
+                p2[:n] = terms[:n]
+                terms = p2
+                l2 = np.empty(cap, dtype=np.float64)
+                l2[:n] = lbs[:n]
+                lbs = l2
+            pt = terms[n]
             _pe_terms(pb, geom, bits, spec_i, energy, rows, cols, pe, lanes, lane_dim, pt)
             for d in range(8):
                 arr[d] = rows[d] * cols[d] * pe[d]
             e_lb, lat_lb, _ = _pe_lower_bound(pt, pb, geom, bits, spec_i, spec_f, energy, arr)
             if not _bounded_out(e_lb, lat_lb, best, mode):
-                if n == cap:
-                    cap *= 2
-                    t2 = np.empty((cap, 8), dtype=np.int64)
-                    t2[:n] = tiles[:n]
-                    tiles = t2
-                    l2 = np.empty(cap, dtype=np.float64)
-                    l2[:n] = lbs[:n]
-                    lbs = l2
                 tiles[n] = pe
                 lbs[n] = _metric(int(mode[0]), e_lb, lat_lb)
                 n += 1
         if not _odometer_next(idx, counts, legal):
             break
     order = np.argsort(lbs[:n], kind="mergesort")
+    ws_i = np.empty((4, 8), dtype=np.int64)
+    ws_f = np.empty((6, config.N_ORDERS), dtype=np.float64)
+    dram = np.empty((config.N_ORDERS, 3), dtype=np.int64)
+    visits = np.empty(config.N_ORDERS, dtype=np.int64)
     for j in range(n):
         k = order[j]
         if lbs[k] > best[B_KEY1] * (1 + SLACK):
             break
         counters[ST_PE_OPEN] += 1
-        _pe_terms(pb, geom, bits, spec_i, energy, rows, cols, tiles[k], lanes, lane_dim, pt)
-        _search_buffer(geom, bits, spec_i, spec_f, energy, row, tiles[k], pt, mode, best, best_mapping, counters)
+        _search_buffer(geom, bits, spec_i, spec_f, energy, row, tiles[k], terms[k], mode, best, best_mapping,
+                       counters, ws_i, ws_f, dram, visits)
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
