@@ -206,3 +206,21 @@ class ResultCache:
     def check(self) -> str:
         """sqlite's `PRAGMA integrity_check` ("ok" for a sound file)."""
         return self._retry(lambda db: db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+class MappingStore:
+    """Fine-mapper layer results kept in a `ResultCache` (rows of kind "fine-mapping"), for
+    `hwmodels.fine.mapper.use_store`: a later process maps a known layer configuration without starting numba."""
+
+    KIND = "fine-mapping"
+
+    def __init__(self, cache: ResultCache):
+        self.cache = cache
+
+    def get(self, key: str) -> dict | None:
+        """The stored layer result for `key`, or None."""
+        return self.cache.get(key)
+
+    def put(self, key: str, value: dict) -> None:
+        """Store a layer result."""
+        self.cache.put(key, value, kind=self.KIND)

@@ -16,6 +16,7 @@ Errors on bad input (FlowQError) print their message and exit with status 2, wit
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import sys
 from pathlib import Path
@@ -376,14 +377,27 @@ def _mapping_text(mapping, layer=None, bypass=()) -> str:
     return str(mapping)
 
 
+@contextlib.contextmanager
+def _mapping_store(level: str):
+    """Fine layer results persist in the result cache while the block runs (`hwmodels.fine.mapper.stored_in`), so
+    a later `flowq hw` of a known configuration maps without starting numba."""
+    if level != "fine":
+        yield
+        return
+    from flowq.cache import MappingStore, ResultCache
+    from hwmodels.fine import mapper
+
+    with mapper.stored_in(MappingStore(ResultCache.default())):
+        yield
+
+
 def cmd_hw(args) -> int:
     import numpy as np
 
     from hwmodels.api import evaluate
     from hwmodels.zoo import get_workload
-    from problems.base import check_hardware_file, load_hardware
-
     from flowq.cli_reram import cmd_hw_reram, is_reram_hw
+    from hwmodels.api import check_hardware_file, load_hardware
 
     check_hardware_file(args.hw)
 
@@ -417,14 +431,15 @@ def cmd_hw(args) -> int:
     else:
         bits = args.bits if args.bits is not None else spec.b_max
         bits_w = bits_a = [bits] * len(workload)
-    if args.mapping or args.layer:
-        from hwmodels.fine.notation import evaluate_for_cli
+    with _mapping_store(args.level):
+        if args.mapping or args.layer:
+            from hwmodels.fine.notation import evaluate_for_cli
 
-        cost = evaluate_for_cli(workload, spec, bits_w, bits_a, mapping_file=args.mapping, layer=args.layer,
-                                level=args.level, objective=args.objective)
-    else:
-        cost = evaluate(workload, spec, np.asarray(bits_w), np.asarray(bits_a), level=args.level,
-                        objective=args.objective)
+            cost = evaluate_for_cli(workload, spec, bits_w, bits_a, mapping_file=args.mapping, layer=args.layer,
+                                    level=args.level, objective=args.objective)
+        else:
+            cost = evaluate(workload, spec, np.asarray(bits_w), np.asarray(bits_a), level=args.level,
+                            objective=args.objective)
     report = cost.to_json()
     layer_of = {layer.name: layer for layer in workload}
     if args.level == "fine":
@@ -432,7 +447,7 @@ def cmd_hw(args) -> int:
             row.setdefault("mapping_text", _mapping_text(row.get("mapping"), layer_of.get(row.get("name")),
                                                          getattr(spec, "bypass", ())))
     if args.json:
-        from flowq.callbacks import dumps
+        from flowq.runs import dumps
 
         print(dumps({"level": report["level"], "hw": spec.name, "dataflow": spec.dataflow, "model": args.model,
                      "bits_w": list(bits_w), "bits_a": list(bits_a), "total": report["total"],

@@ -24,15 +24,44 @@ energy_by_level by component {"adc", "dac", "crossbar", "shift_add", "buffer", "
 from __future__ import annotations
 
 import importlib
+import os
+from pathlib import Path
 
 import numpy as np
 
 from hwmodels.cost import LEVELS, NetworkCost
-from hwmodels.errors import GenomeError
+from hwmodels.errors import GenomeError, SpecError
 
 
 #: every level `evaluate` understands: the digital ones plus the ReRAM crossbar level
 ALL_LEVELS = tuple(LEVELS) + ("reram",)
+
+
+def check_hardware_file(hw) -> None:
+    """Raise SpecError when `hw` names a file that is not UTF-8 text (before any reader meets its bytes)."""
+    if isinstance(hw, (str, os.PathLike)) and os.path.isfile(hw):
+        try:
+            Path(hw).read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            raise SpecError(f"hardware file {str(hw)!r} is not UTF-8 text ({error}); pass a YAML spec or a preset "
+                            f"name") from None
+
+
+def load_hardware(hw, dataflow=None):
+    """An `AcceleratorSpec` from a spec, a preset name or a YAML path (a file that is not UTF-8 text -> SpecError)."""
+    from hwmodels.reram.spec import is_reram, load_reram_spec
+    from hwmodels.spec import AcceleratorSpec, load_spec
+
+    check_hardware_file(hw)
+    if is_reram(hw):  # ReRAM crossbar specs (hwmodels.reram): presets, `kind: reram` files, ReRAMSpec objects
+        return load_reram_spec(hw)
+    if isinstance(hw, AcceleratorSpec):
+        return hw.with_dataflow(dataflow) if dataflow else hw
+    try:
+        return load_spec(str(hw), dataflow=dataflow)
+    except UnicodeDecodeError as error:
+        raise SpecError(f"hardware file {str(hw)!r} is not UTF-8 text ({error}); pass a YAML spec or a preset "
+                        f"name") from None
 
 
 def _level_module(level: str):

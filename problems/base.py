@@ -20,15 +20,13 @@ shares across levels, since psi does not depend on the hardware level), so dupli
 from __future__ import annotations
 
 import math
-import os
 import time
-from pathlib import Path
 
 import numpy as np
 from pymoo.core.problem import Problem
 
 from flowq.genome import GenomeEncoding
-from hwmodels.api import evaluate_population
+from hwmodels.api import check_hardware_file, evaluate_population, load_hardware  # noqa: F401 (re-exported)
 from hwmodels.errors import FlowQError, GenomeError
 
 ACCURACY = "accuracy"
@@ -57,36 +55,6 @@ def make_evaluator(kind: str = "finetune", model: str = "resnet20", dataset: str
             kwargs["epochs"] = epochs
         return accuracy.FineTuneEvaluator(model, dataset, seed=seed, **kwargs)
     return accuracy.LossProxyEvaluator(model, dataset, seed=seed, **kwargs)
-
-
-def check_hardware_file(hw) -> None:
-    """Raise SpecError when `hw` names a file that is not UTF-8 text (before any reader meets its bytes)."""
-    from hwmodels.errors import SpecError
-
-    if isinstance(hw, (str, os.PathLike)) and os.path.isfile(hw):
-        try:
-            Path(hw).read_text(encoding="utf-8")
-        except UnicodeDecodeError as error:
-            raise SpecError(f"hardware file {str(hw)!r} is not UTF-8 text ({error}); pass a YAML spec or a preset "
-                            f"name") from None
-
-
-def load_hardware(hw, dataflow=None):
-    """An `AcceleratorSpec` from a spec, a preset name or a YAML path (a file that is not UTF-8 text -> SpecError)."""
-    from hwmodels.errors import SpecError
-    from hwmodels.reram.spec import is_reram, load_reram_spec
-    from hwmodels.spec import AcceleratorSpec, load_spec
-
-    check_hardware_file(hw)
-    if is_reram(hw):  # ReRAM crossbar specs (hwmodels.reram): presets, `kind: reram` files, ReRAMSpec objects
-        return load_reram_spec(hw)
-    if isinstance(hw, AcceleratorSpec):
-        return hw.with_dataflow(dataflow) if dataflow else hw
-    try:
-        return load_spec(str(hw), dataflow=dataflow)
-    except UnicodeDecodeError as error:
-        raise SpecError(f"hardware file {str(hw)!r} is not UTF-8 text ({error}); pass a YAML spec or a preset "
-                        f"name") from None
 
 
 _load_spec = load_hardware

@@ -42,6 +42,14 @@ import numpy as np
 from numba import njit
 
 from hwmodels import config
+from hwmodels.fine.layout import (SPEC_ROWS, SPEC_COLS, SPEC_PE_TYPE, SPEC_B_MAX, SPEC_LANES, SPEC_DATAFLOW,
+                                   SPEC_RF_FILTER, SPEC_RF_IFMAP, SPEC_RF_PSUM, SPEC_BUFFER_BITS, SPEC_WORD_BITS,
+                                   SPEC_BYPASS_W, SPEC_BYPASS_I, SPEC_ACCOUNTING, SPEC_UNROLLING, SPEC_LEN, E_MAC,
+                                   E_RF_FILTER, E_RF_IFMAP, E_RF_PSUM, E_ARRAY, E_BUFFER, E_DRAM, MAP_ROWS, MAP_COLS,
+                                   MAP_PE, MAP_LANE_DIM, MAP_LANES, MAP_BUF, MAP_ORDER_B, MAP_ORDER_D, MAP_LEN,
+                                   MET_LEVELS, MET_ENERGY, MET_LATENCY, MET_COMPUTE, MET_DRAM_BITS, MET_UTIL,
+                                   MET_BUFFER_BITS, MET_COUNTS, MET_LEN, ST_SPATIAL, ST_SPATIAL_OPEN, ST_PE,
+                                   ST_PE_OPEN, ST_BUF, ST_BUF_OPEN, ST_COSTED, ST_LEN)
 from hwmodels.fine._tiling import (_divisor_table, _fetch_count, _group_trips, _input_extent, _odometer_next,
                                    _stored_inputs, _tile_elems)
 
@@ -49,41 +57,11 @@ N_, G_, M_, C_, P_, Q_, R_, S_ = (config.DIM_N, config.DIM_G, config.DIM_M, conf
                                   config.DIM_R, config.DIM_S)
 TW, TI, TO = config.TENSOR_W, config.TENSOR_I, config.TENSOR_O
 
-# ---- spec_i indices ----
-SPEC_ROWS, SPEC_COLS, SPEC_PE_TYPE, SPEC_B_MAX, SPEC_LANES, SPEC_DATAFLOW = 0, 1, 2, 3, 4, 5
-SPEC_RF_FILTER, SPEC_RF_IFMAP, SPEC_RF_PSUM, SPEC_BUFFER_BITS, SPEC_WORD_BITS = 6, 7, 8, 9, 10
-SPEC_BYPASS_W, SPEC_BYPASS_I, SPEC_ACCOUNTING, SPEC_UNROLLING = 11, 12, 13, 14
-SPEC_LEN = 15
-# ---- energy indices ----
-E_MAC, E_RF_FILTER, E_RF_IFMAP, E_RF_PSUM, E_ARRAY, E_BUFFER, E_DRAM = 0, 1, 2, 3, 4, 5, 6
-# ---- mapping offsets ----
-MAP_ROWS = 0        # (8,) spatial factors along PE rows
-MAP_COLS = 8        # (8,) spatial factors along PE columns (OS: replication folded onto free PEs)
-MAP_PE = 16         # (8,) PE tile (lanes included)
-MAP_LANE_DIM = 24   # dim the in-PE lanes run along
-MAP_LANES = 25      # lanes used (<= V for SIMD, <= lanes for bit-serial)
-MAP_BUF = 26        # (8,) buffer-level loop factors B
-MAP_ORDER_B = 34    # buffer-level group order
-MAP_ORDER_D = 35    # DRAM-level group order
-MAP_LEN = 36
-# ---- metric offsets ----
-MET_LEVELS = 0          # (5,) energy by level [mac, rf, array, buffer, dram]
-MET_ENERGY = 5
-MET_LATENCY = 6
-MET_COMPUTE = 7
-MET_DRAM_BITS = 8
-MET_UTIL = 9
-MET_BUFFER_BITS = 10
-MET_COUNTS = 11         # (12,) element accesses [W, I, psum] x [dram, buffer, array, rf]
-MET_LEN = 23
 # ---- PE-tile invariants (`_pe_terms`), float64 ----
 PT_NPE, PT_C, PT_PW, PT_PI, PT_AW, PT_AI, PT_NOUT, PT_RTOT, PT_MACS = 0, 1, 2, 3, 4, 5, 6, 7, 8
 PT_MAC_E, PT_W_RF, PT_I_RF, PT_PSUM_WF, PT_LRED, PT_STEPS, PT_CYC, PT_RES_I, PT_RES_O, PT_LEGAL = (
     9, 10, 11, 12, 13, 14, 15, 16, 17, 18)
 PT_LEN = 19
-# ---- search counters ----
-ST_SPATIAL, ST_SPATIAL_OPEN, ST_PE, ST_PE_OPEN, ST_BUF, ST_BUF_OPEN, ST_COSTED = 0, 1, 2, 3, 4, 5, 6
-ST_LEN = 7
 # ---- spatial candidate rows (`_spatial_candidates`) ----
 SC_ROWS, SC_COLS, SC_LANE_DIM, SC_LANES, SC_PB, SC_TRIPS = 0, 8, 16, 17, 18, 26
 SC_LEN = 34

@@ -30,21 +30,11 @@ import numpy as np
 from numba import njit
 
 from hwmodels import config
+from hwmodels.fine.layout import layer_bounds, layer_geometry  # noqa: F401  (re-exported)
 
 GROUP_OF_DIM = config.GROUP_OF_DIM
 IRRELEVANT_GROUP = config.IRRELEVANT_GROUP
 LOOP_ORDERS = config.LOOP_ORDERS
-
-
-def layer_bounds(layer) -> np.ndarray:
-    """The (8,) int64 loop bounds [N, G, M, C, P, Q, R, S] of a `Layer`."""
-    return np.array([layer.n, layer.groups, layer.c_out // layer.groups, layer.c_in // layer.groups,
-                     layer.h_out, layer.w_out, layer.k_h, layer.k_w], dtype=np.int64)
-
-
-def layer_geometry(layer) -> np.ndarray:
-    """The (4,) int64 input geometry [stride_h, stride_w, h_in, w_in] of a `Layer` (h_in, w_in unpadded)."""
-    return np.array([layer.stride, layer.stride, layer.h_in, layer.w_in], dtype=np.int64)
 
 
 @njit(cache=True, **config.NJIT_FLAGS)

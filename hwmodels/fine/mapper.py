@@ -10,16 +10,19 @@ workload's producer -> consumer edges (`hwmodels.workload.output_bits_matrix`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
 from enum import IntEnum
+from pathlib import Path
 
 import numpy as np
 
 from hwmodels import coarse, config
 from hwmodels.cost import NetworkCost
 from hwmodels.errors import GenomeError, MappingError
-from hwmodels.fine import _kernels as K
-from hwmodels.fine.pack import pack_layer, pack_spec
+from hwmodels.fine import layout as L
 
 DIMS = config.DIM_NAMES
 
@@ -99,15 +102,15 @@ class Mapping:
 
     def to_array(self) -> np.ndarray:
         """The kernels' (MAP_LEN,) int64 mapping vector."""
-        vec = np.zeros(K.MAP_LEN, dtype=np.int64)
-        vec[K.MAP_ROWS:K.MAP_ROWS + 8] = self.rows
-        vec[K.MAP_COLS:K.MAP_COLS + 8] = self.cols
-        vec[K.MAP_PE:K.MAP_PE + 8] = self.pe
-        vec[K.MAP_LANE_DIM] = DIMS.index(self.lane_dim)
-        vec[K.MAP_LANES] = self.lanes
-        vec[K.MAP_BUF:K.MAP_BUF + 8] = self.buffer
-        vec[K.MAP_ORDER_B] = order_index(self.order_buffer)
-        vec[K.MAP_ORDER_D] = order_index(self.order_dram)
+        vec = np.zeros(L.MAP_LEN, dtype=np.int64)
+        vec[L.MAP_ROWS:L.MAP_ROWS + 8] = self.rows
+        vec[L.MAP_COLS:L.MAP_COLS + 8] = self.cols
+        vec[L.MAP_PE:L.MAP_PE + 8] = self.pe
+        vec[L.MAP_LANE_DIM] = DIMS.index(self.lane_dim)
+        vec[L.MAP_LANES] = self.lanes
+        vec[L.MAP_BUF:L.MAP_BUF + 8] = self.buffer
+        vec[L.MAP_ORDER_B] = order_index(self.order_buffer)
+        vec[L.MAP_ORDER_D] = order_index(self.order_dram)
         return vec
 
     @classmethod
@@ -115,14 +118,13 @@ class Mapping:
         """Inverse of `to_array`."""
         def t(offset):
             return tuple(int(x) for x in vec[offset:offset + 8])
-        return cls(t(K.MAP_ROWS), t(K.MAP_COLS), t(K.MAP_PE), int(vec[K.MAP_LANES]), t(K.MAP_BUF),
-                   order_name(int(vec[K.MAP_ORDER_B])), order_name(int(vec[K.MAP_ORDER_D])),
-                   DIMS[int(vec[K.MAP_LANE_DIM])])
+        return cls(t(L.MAP_ROWS), t(L.MAP_COLS), t(L.MAP_PE), int(vec[L.MAP_LANES]), t(L.MAP_BUF),
+                   order_name(int(vec[L.MAP_ORDER_B])), order_name(int(vec[L.MAP_ORDER_D])),
+                   DIMS[int(vec[L.MAP_LANE_DIM])])
 
     def dram_factors(self, layer) -> tuple:
         """DRAM-level loop factors implied by the layer's bounds."""
-        from hwmodels.fine._tiling import layer_bounds
-        bounds = layer_bounds(layer)
+        bounds = L.layer_bounds(layer)
         inner = [self.rows[d] * self.cols[d] * self.pe[d] * self.buffer[d] for d in range(config.N_DIMS)]
         return tuple(int(-(-bounds[d] // inner[d])) for d in range(config.N_DIMS))
 
@@ -215,16 +217,87 @@ def search_stats() -> dict:
     return dict(_STATS)
 
 
+def _kernels():
+    """(kernels module, pack_layer, pack_spec), imported on first use: numba starts only when something is mapped."""
+    from hwmodels.fine import _kernels as K
+    from hwmodels.fine.pack import pack_layer, pack_spec
+    return K, pack_layer, pack_spec
+
+
+# ---- persistent store of layer results (across processes) ----
+_STORE = None
+_MODEL_DIGEST = None
+_MODEL_FILES = ("_kernels.py", "_tiling.py", "layout.py", "pack.py", "mapper.py")
+
+
+def use_store(store) -> None:
+    """Keep layer results in `store` too, so another process maps a known layer configuration without numba.
+
+    `store` has get(key) -> dict | None and put(key, dict) (e.g. `flowq.cache.MappingStore`); None turns it off.
+    Keys digest the layer shape, bitwidths, the whole spec, objective, tolerance and the source of the Fine model
+    (`_MODEL_FILES` and `hwmodels/config.py`), so editing the cost model never reads stale results.
+    """
+    global _STORE
+    _STORE = store
+
+
+@contextmanager
+def stored_in(store):
+    """`use_store(store)` for the duration of a `with` block (the previous store is restored after it)."""
+    previous = _STORE
+    use_store(store)
+    try:
+        yield
+    finally:
+        use_store(previous)
+
+
+def _model_digest() -> str:
+    global _MODEL_DIGEST
+    if _MODEL_DIGEST is None:
+        here = Path(__file__).resolve().parent
+        h = hashlib.sha256()
+        for path in [here / name for name in _MODEL_FILES] + [here.parent / "config.py"]:
+            h.update(path.read_bytes())
+        _MODEL_DIGEST = h.hexdigest()[:16]
+    return _MODEL_DIGEST
+
+
+def _store_key(key) -> str:
+    shape, b_w, b_a, b_out, spec, objective, tolerance = key
+    text = json.dumps({"fine_model": _model_digest(), "layer": list(shape), "bits": [b_w, b_a, b_out],
+                       "spec": asdict(spec), "objective": objective, "tolerance": tolerance},
+                      sort_keys=True, default=str)
+    return "fine-" + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _stored(key, layer) -> LayerCost | None:
+    if _STORE is None:
+        return None
+    value = _STORE.get(_store_key(key))
+    if not value:
+        return None
+    mapping = Mapping(**{k: tuple(v) if isinstance(v, list) else v for k, v in value.pop("mapping").items()})
+    return LayerCost(name=layer.name, mapping=mapping, **value)
+
+
+def _store(key, cost: LayerCost) -> None:
+    if _STORE is not None:
+        value = asdict(cost)
+        value.pop("name")
+        _STORE.put(_store_key(key), value)
+
+
 def _layer_cost(layer, mapping_vec, metrics) -> LayerCost:
-    levels = {name: float(metrics[K.MET_LEVELS + k]) for k, name in enumerate(config.LEVEL_NAMES)}
-    c = metrics[K.MET_COUNTS:K.MET_COUNTS + 12]
+    levels = {name: float(metrics[L.MET_LEVELS + k]) for k, name in enumerate(config.LEVEL_NAMES)}
+    c = metrics[L.MET_COUNTS:L.MET_COUNTS + 12]
     counts = {t: {lv: float(c[4 * ti + li]) for li, lv in enumerate(("dram", "buffer", "array", "rf"))}
               for ti, t in enumerate(("weights", "inputs", "psums"))}
-    return LayerCost(name=layer.name, energy=float(metrics[K.MET_ENERGY]), energy_by_level=levels,
-                     latency_cycles=float(metrics[K.MET_LATENCY]), compute_cycles=float(metrics[K.MET_COMPUTE]),
-                     dram_accesses_bits=float(metrics[K.MET_DRAM_BITS]),
-                     buffer_accesses_bits=float(metrics[K.MET_BUFFER_BITS]), ops=int(layer.macs),
-                     utilization=float(metrics[K.MET_UTIL]), counts=counts,
+    return LayerCost(name=layer.name, energy=float(metrics[L.MET_ENERGY]), energy_by_level=levels,
+                     latency_cycles=float(metrics[L.MET_LATENCY]), compute_cycles=float(metrics[L.MET_COMPUTE]),
+                     dram_accesses_bits=float(metrics[L.MET_DRAM_BITS]),
+                     buffer_accesses_bits=float(metrics[L.MET_BUFFER_BITS]), ops=int(layer.macs),
+                     utilization=float(metrics[L.MET_UTIL]), counts=counts,
                      mapping=Mapping.from_array(mapping_vec))
 
 
@@ -242,10 +315,11 @@ def evaluate_mapping(layer, spec, b_w: int, b_a: int, b_out: int, mapping: Mappi
         MappingError: the mapping does not tile the layer or overflows the array, an RF or the buffer.
     """
     _check_layer_bits(spec, b_w, b_a, b_out)
+    K, pack_layer, pack_spec = _kernels()
     la = pack_layer(layer, b_w, b_a, b_out, spec)
     sa = pack_spec(spec)
     vec = mapping.to_array()
-    metrics = np.zeros(K.MET_LEN, dtype=np.float64)
+    metrics = np.zeros(L.MET_LEN, dtype=np.float64)
     status = K._evaluate_mapping(la.bounds, la.geom, la.bits, sa.spec_i, sa.spec_f, sa.energy, vec, metrics)
     if status != config.STATUS_OK:
         raise MappingError(f"layer {layer.name!r}: mapping {mapping.describe(None)} is illegal on {spec.name!r} "
@@ -297,27 +371,33 @@ def map_layer(layer, spec, b_w: int, b_a: int, b_out: int, *, objective: str = "
     if hit is not None:
         return hit if hit.name == layer.name else _renamed(hit, layer.name)
     _check_layer_bits(spec, b_w, b_a, b_out)
+    stored = _stored(key, layer)
+    if stored is not None:
+        _MEMO[key] = stored
+        return stored
+    K, pack_layer, pack_spec = _kernels()
     la = pack_layer(layer, b_w, b_a, b_out, spec)
     sa = pack_spec(spec)
-    vec = np.zeros(K.MAP_LEN, dtype=np.int64)
-    stats = np.zeros(K.ST_LEN, dtype=np.int64)
+    vec = np.zeros(L.MAP_LEN, dtype=np.int64)
+    stats = np.zeros(L.ST_LEN, dtype=np.int64)
     status = K._search_layer(la.bounds, la.geom, la.bits, sa.spec_i, sa.spec_f, sa.energy,
                              config.OBJECTIVE_CODES[objective], float(tolerance), vec, stats)
     _STATS["searches"] += 1
-    _STATS["mappings_evaluated"] += int(stats[K.ST_COSTED])
-    for name, index in (("spatial_candidates", K.ST_SPATIAL), ("spatial_opened", K.ST_SPATIAL_OPEN),
-                        ("pe_tiles", K.ST_PE), ("pe_tiles_opened", K.ST_PE_OPEN), ("buffer_tiles", K.ST_BUF),
-                        ("buffer_tiles_opened", K.ST_BUF_OPEN)):
+    _STATS["mappings_evaluated"] += int(stats[L.ST_COSTED])
+    for name, index in (("spatial_candidates", L.ST_SPATIAL), ("spatial_opened", L.ST_SPATIAL_OPEN),
+                        ("pe_tiles", L.ST_PE), ("pe_tiles_opened", L.ST_PE_OPEN), ("buffer_tiles", L.ST_BUF),
+                        ("buffer_tiles_opened", L.ST_BUF_OPEN)):
         _STATS[name] += int(stats[index])
     if status != config.STATUS_OK:
         raise MappingError(f"layer {layer.name!r} ({dict(zip(DIMS, la.bounds.tolist()))}) has no legal mapping on "
                            f"{spec.name!r} with dataflow {spec.dataflow} at b_w={b_w}, b_a={b_a}: the RFs "
                            f"(filter/ifmap/psum {spec.rf_filter_words}/{spec.rf_ifmap_words}/{spec.rf_psum_words}"
                            f" words) or the buffer ({spec.buffer_size_bits} bits) cannot hold one tile; enlarge them")
-    metrics = np.zeros(K.MET_LEN, dtype=np.float64)
+    metrics = np.zeros(L.MET_LEN, dtype=np.float64)
     K._evaluate_mapping(la.bounds, la.geom, la.bits, sa.spec_i, sa.spec_f, sa.energy, vec, metrics)
     result = _layer_cost(layer, vec, metrics)
     _MEMO[key] = result
+    _store(key, result)
     return result
 
 
@@ -326,7 +406,6 @@ def _renamed(cost: LayerCost, name: str) -> LayerCost:
     key = (id(cost), name)
     hit = _RENAMED.get(key)
     if hit is None or hit[0] is not cost:
-        from dataclasses import replace
         hit = _RENAMED[key] = (cost, replace(cost, name=name))
     return hit[1]
 

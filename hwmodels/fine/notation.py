@@ -182,7 +182,7 @@ def parse_mapping_details(text: str, layer=None) -> ParsedMapping:
     Raises:
         MappingError: naming the offending token and what is allowed there.
     """
-    from hwmodels.fine._tiling import layer_bounds
+    from hwmodels.fine.layout import layer_bounds
     from hwmodels.fine.mapper import Mapping
 
     levels = _tokens(text)

@@ -8,7 +8,8 @@ import numpy as np
 
 from hwmodels import config
 from hwmodels.fine import _kernels as K
-from hwmodels.fine._tiling import _psum_bits, layer_bounds, layer_geometry
+from hwmodels.fine._tiling import _psum_bits
+from hwmodels.fine.layout import layer_bounds, layer_geometry
 
 
 class LayerArrays(NamedTuple):

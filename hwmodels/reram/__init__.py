@@ -21,7 +21,6 @@ import numpy as np
 from hwmodels.cost import NetworkCost
 from hwmodels.errors import GenomeError
 from hwmodels.reram import cost as _cost
-from hwmodels.reram._kernels import block_precisions, bwq_counts
 from hwmodels.reram.cost import COMPONENTS, layer_metrics, tile_counts
 from hwmodels.reram.spec import (ADC_LAWS, RERAM_PRESETS, ReRAMEnergy, ReRAMSpec, is_reram, load_reram_spec,
                                  reram_spec_from_dict)
@@ -112,6 +111,8 @@ def block_precision_table(weight_codes, ou_rows: int, ou_cols: int) -> np.ndarra
         raise GenomeError(f"weight_codes must be integer codes of shape (c_out, R, ...); got {codes.shape}")
     if ou_rows < 1 or ou_cols < 1:
         raise GenomeError(f"OU {ou_rows}x{ou_cols}: both sides must be >= 1")
+    from hwmodels.reram._kernels import block_precisions  # numba starts on first use only
+
     return block_precisions(np.abs(codes.reshape(codes.shape[0], -1)).astype(np.int64), ou_rows, ou_cols)
 
 
@@ -140,6 +141,8 @@ def bwq_layer_counts(layer, table, bits_a: int, spec) -> dict:
                           f"{spec.ou_rows_eff}x{spec.ou_cols_eff}")
     if np.any(table < 0):
         raise GenomeError("block precisions must be >= 0 bits")
+    from hwmodels.reram._kernels import bwq_counts  # numba starts on first use only
+
     active, allocated, spare = (int(v) for v in bwq_counts(table))
     work = layer.n * layer.h_out * layer.w_out * -(-int(bits_a) // spec.dac_bits) * layer.groups
     # columns actually holding weights: each block's width (last H-block may be narrower) times its precision
