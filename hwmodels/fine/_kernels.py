@@ -67,6 +67,7 @@ SC_ROWS, SC_COLS, SC_LANE_DIM, SC_LANES, SC_PB, SC_TRIPS = 0, 8, 16, 17, 18, 26
 SC_LEN = 34
 # ---- search state (best) ----
 B_KEY1, B_KEY2, B_ENERGY, B_LATENCY = 0, 1, 2, 3
+NO_LANES = config.N_DIMS  # `_filling`'s group of the candidates without lanes (after the 8 lane dims)
 SLACK = 1e-9  # bounds are compared with this relative slack so that float rounding never prunes a tie
 
 
@@ -445,23 +446,23 @@ def _filling(cands):
     k = cands.shape[0]
     trips = np.ascontiguousarray(cands[:, SC_TRIPS:SC_TRIPS + 8])
     lanes = cands[:, SC_LANES].copy()
-    group = np.empty(k, dtype=np.int64)  # lane dim, or 8 for no lanes
+    group = np.empty(k, dtype=np.int64)  # lane dim, or NO_LANES
     total = np.zeros(k, dtype=np.int64)
     for a in range(k):
-        group[a] = cands[a, SC_LANE_DIM] if lanes[a] > 1 else 8
+        group[a] = cands[a, SC_LANE_DIM] if lanes[a] > 1 else NO_LANES
         for d in range(8):
             total[a] += trips[a, d]
     # By ascending trip sum (a dominator has a strictly smaller sum, and a chain of dominations ends at a kept
     # candidate), each candidate is compared with the kept ones of its lane dim and the kept lane-less ones.
     order = np.argsort(total, kind="mergesort")
     keep = np.zeros(k, dtype=np.bool_)
-    kept = np.empty((9, k), dtype=np.int64)
-    n_kept = np.zeros(9, dtype=np.int64)
+    kept = np.empty((NO_LANES + 1, k), dtype=np.int64)
+    n_kept = np.zeros(NO_LANES + 1, dtype=np.int64)
     for j in range(k):
         a = order[j]
         own = group[a]
         dominated = False
-        for g in (8, own):
+        for g in (NO_LANES, own):
             for i in range(n_kept[g]):
                 b = kept[g, i]
                 if lanes[b] > lanes[a]:
@@ -476,7 +477,7 @@ def _filling(cands):
                 if strict:
                     dominated = True
                     break
-            if dominated or own == 8:
+            if dominated or own == NO_LANES:
                 break
         if not dominated:
             keep[a] = True
