@@ -46,7 +46,7 @@ def measure(workload_name: str, preset: str, dataflow: str, bits_w, bits_a, repe
 
 
 def run() -> str:
-    lines = ["## Fine mapper (hwmodels.fine)", "",
+    lines = ["## Fine mapper (hwmodels.fine, benchmarks/bench_fine.py)", "",
              "One genome, `evaluate_network` (default objective), best of 2 cold runs (empty memo, numba cache "
              f"warm), best of 20 warm runs (memo hit). Targets: cold ResNet-20 <= {TARGET_COLD_S['resnet20'] * 1e3:.0f}"
              f" ms, cold MobileNetV2 <= {TARGET_COLD_S['mobilenetv2'] * 1e3:.0f} ms, warm <= "
@@ -71,7 +71,10 @@ def run() -> str:
                              f"{r['spatial_pruned']:.3f} | {r['pe_pruned']:.3f} | {r['buffer_pruned']:.3f} |")
     lines += ["", "The search is exact over the space in `hwmodels.fine.mapper.map_layer`'s docstring (imperfect "
               "spatial / lane factors, lanes on any dim, every legal PE tile, every buffer tile, 6 x 6 loop "
-              "orders); numba kernels are compiled once per machine (`cache=True`)."]
+              "orders; the spec's default `unrolling: fill` keeps the spatial unrollings whose trip vector no "
+              "other dominates); numba kernels are compiled once per machine (`cache=True`). Warm = the layer "
+              "results are memoised in the process; across processes they come from the result cache "
+              "(bench_startup.py)."]
     return "\n".join(lines) + "\n"
 
 
