@@ -494,6 +494,15 @@ def _trips_cut(bound, sig_other, f_old_trips, f_new):
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
+def _repl_factor(x, used_dim, used_factor, allowed):
+    """Replication factor of dim x on an axis whose replication is (used_dim, used_factor): its factor if x is the
+    one used, 1 if the axis has none and the dataflow allows x there (it could be added), 0 otherwise."""
+    if used_dim >= 0:
+        return used_factor if x == used_dim else 0
+    return 1 if allowed == 1 else 0
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
 def _growable(bounds, spec_i, fr, xr, fxr, fc, xc, fxc, ld, lanes, sig):
     """Bit mask of the dims whose temporal trips one larger spatial factor would cut while the unrolling stays
     legal (rows: primary or replication, or a replication dim added to an axis without one; columns likewise,
@@ -528,14 +537,9 @@ def _growable(bounds, spec_i, fr, xr, fxr, fc, xc, fxc, ld, lanes, sig):
                 mask |= 1 << rp
             break
     for x in range(8):  # rows replication (the one used, or any allowed one when none is)
-        if xr >= 0:
-            if x != xr:
-                continue
-            f_old = fxr
-        else:
-            if config.DF_ROW_REPL[flow, x] == 0:
-                continue
-            f_old = 1
+        f_old = _repl_factor(x, xr, fxr, config.DF_ROW_REPL[flow, x])
+        if f_old == 0:
+            continue
         t = (bounds[x] + sig[x] - 1) // sig[x]
         if t == 1:
             continue
@@ -557,14 +561,9 @@ def _growable(bounds, spec_i, fr, xr, fxr, fc, xc, fxc, ld, lanes, sig):
             break
     cap_c = (n_rows // rows_used) * (n_cols // fc) if fold else n_cols // fc
     for x in range(8):  # columns replication
-        if xc >= 0:
-            if x != xc:
-                continue
-            f_old = fxc
-        else:
-            if config.DF_COL_REPL[flow, x] == 0:
-                continue
-            f_old = 1
+        f_old = _repl_factor(x, xc, fxc, config.DF_COL_REPL[flow, x])
+        if f_old == 0:
+            continue
         t = (bounds[x] + sig[x] - 1) // sig[x]
         if t > 1 and cap_c > f_old and _trips_cut(bounds[x], sig[x] // f_old, t, cap_c):
             mask |= 1 << x
