@@ -1,7 +1,10 @@
 """Fine mapper against published numbers: Timeloop's Eyeriss-like AlexNet CONV1 and hw-flowq Tables 3 and 5."""
 
+import json
+
 import pytest
 
+from flowq.cli import main
 from hwmodels.fine import mapper
 from hwmodels.spec import load_spec
 from hwmodels.zoo import get_workload
@@ -117,18 +120,17 @@ def test_resnet20_array_sizes_table3():
     assert costs["spatial-1024"]["energy"] > max(costs["spatial-168"]["energy"], costs["spatial-256"]["energy"])
 
 
-def test_resnet20_spatial_256_monotone_in_bits():
+def test_resnet20_spatial_256_monotone_in_bits(capsys):
     # `flowq hw resnet20 --hw spatial-256 --dataflow D --bits B` (default objective: energy, latency breaks ties
     # within 0.5 %): the best energy never rises as B falls, for every dataflow, because the exact search's space
     # only grows and no mapping gets dearer (test_fine_monotone). Latency is a tie-break of this objective; with
     # the array-filling spatial space it falls with B for every dataflow too.
-    from hwmodels import api
-
-    workload = get_workload("resnet20")
-    n = len(workload)
     for dataflow in ("RS", "WS", "OS"):
-        spec = load_spec("spatial-256", dataflow=dataflow)
-        totals = [api.evaluate(workload, spec, [b] * n, [b] * n, level="fine").total for b in (16, 8, 4, 2)]
+        totals = []
+        for b in (16, 8, 4, 2):
+            assert main(["hw", "resnet20", "--hw", "spatial-256", "--dataflow", dataflow, "--bits", str(b),
+                         "--json"]) == 0
+            totals.append(json.loads(capsys.readouterr().out)["total"])
         energies = [t["energy"] for t in totals]
         assert energies == sorted(energies, reverse=True), (dataflow, energies)
         latencies = [t["latency_cycles"] for t in totals]
