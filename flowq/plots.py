@@ -83,8 +83,9 @@ def plot_hypervolume(results, path) -> Path:
     ax.plot(np.arange(1, len(hv) + 1), hv, marker="o", ms=3)
     ax.set_xlabel("generation")
     ax.set_ylabel("hypervolume")
-    ax.set_title(f"{data['level']} level: convergence (ref. point {np.round(data['ref_point'], 3).tolist()})",
-                 fontsize=9)
+    ref = data.get("ref_point")  # validated by flowq.runs when present
+    ref_text = f" (ref. point {np.round(np.asarray(ref, dtype=float), 3).tolist()})" if ref is not None else ""
+    ax.set_title(f"{data['level']} level: convergence{ref_text}", fontsize=9)
     ax.grid(alpha=0.3)
     return _save(fig, path)
 
@@ -93,7 +94,8 @@ def plot_bitwidths(solution: dict, path, layer_names=None, title: str = "") -> P
     """Grouped bars of b_W and b_A per layer of one solution (b_A = the layer's input activations)."""
     bits_w = np.asarray(solution["bits_w"])
     bits_a = np.asarray(solution["bits_a"])
-    names = list(layer_names) if layer_names is not None else [str(k) for k in range(len(bits_w))]
+    names = list(layer_names) if layer_names is not None and len(layer_names) == len(bits_w) else \
+        [str(k) for k in range(len(bits_w))]
     x = np.arange(len(bits_w))
     fig, ax = plt.subplots(figsize=(max(6.0, 0.32 * len(x) + 2), 3.8))
     ax.bar(x - 0.2, bits_w, width=0.4, label="weights b_W")
@@ -128,8 +130,9 @@ def plot_run(results, out=None) -> list:
                                                                                        "least violating")
     if solution is not None:
         metrics = solution["metrics"]
-        summary = ", ".join(f"{k} {100 * metrics[k]:.1f}%" if k == "accuracy" else f"{k} {metrics[k]:.4g}"
-                            for k in data["objectives"] if k in metrics)
+        numbers = {k: metrics[k] for k in data["objectives"]
+                   if isinstance(metrics.get(k), (int, float)) and not isinstance(metrics.get(k), bool)}
+        summary = ", ".join(f"{k} {100 * v:.1f}%" if k == "accuracy" else f"{k} {v:.4g}" for k, v in numbers.items())
         paths.append(plot_bitwidths(solution, out / BITWIDTHS_PNG, data["config"].get("layer_names"),
                                     f"{data['level']} {which}: {summary}"))
     return paths

@@ -208,6 +208,13 @@ def validate_results(data, path="results.json") -> dict:
             raise RunError(f"{path}: front_history[{g}] must be a list of objective vectors")
         for j, F in enumerate(front):
             _check_vector(F, len(objectives), f"{path}: front_history[{g}][{j}]")
+    ref_point = data.get("ref_point")
+    if "ref_point" in data and (not isinstance(ref_point, list) or len(ref_point) != len(objectives)
+                                or not all(_number(v) and v is not None for v in ref_point)):
+        raise RunError(f"{path}: 'ref_point' must be a list of {len(objectives)} numbers (the hypervolume's "
+                       f"reference point), got {ref_point!r:.80}")
+    if data.get("least_violation") is not None:
+        _check_solution(data["least_violation"], f"{path}: least_violation")
     for kind in PICKS:
         index = data.get(f"{kind}_leader")
         if index is not None and (isinstance(index, bool) or not isinstance(index, int)
@@ -216,6 +223,9 @@ def validate_results(data, path="results.json") -> dict:
                            f"front")
     if not isinstance(data["config"], dict):
         raise RunError(f"{path}: 'config' must be an object")
+    names = data["config"].get("layer_names")
+    if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
+        raise RunError(f"{path}: config.layer_names must be a list of layer names, got {names!r:.80}")
     return data
 
 

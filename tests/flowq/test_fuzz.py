@@ -151,6 +151,24 @@ def test_mutated_results_read_or_raise_run_errors(tmp_path, good_run, data):
     assert cli(["plot", folder, "--out", tmp_path / "plots"]) in (0, 2)
 
 
+def test_results_fields_the_plots_read_are_validated(tmp_path, good_run):
+    # cases the fuzzer found in CI: a malformed or missing ref_point, non-numeric metrics, odd layer names
+    folder = tmp_path / "run"
+    folder.mkdir()
+    for key, value in (("ref_point", ["a", "b"]), ("ref_point", [True, None]), ("ref_point", [1.0]),
+                       ("least_violation", {"bits_w": 3}), ("config", {**good_run["config"], "layer_names": [1]})):
+        (folder / "results.json").write_text(json.dumps({**good_run, key: value}))
+        with pytest.raises(FlowQError, match=key.split(".")[0] if key != "config" else "layer_names"):
+            runs.read_results(folder)
+        assert cli(["plot", folder, "--out", tmp_path / "plots"]) == 2
+    data = {k: v for k, v in good_run.items() if k != "ref_point"}
+    data["front"] = [dict(data["front"][0], metrics={**data["front"][0]["metrics"], "frac_ops": None})]
+    data["hv_leader"] = 0
+    data["config"] = {**data["config"], "layer_names": ["only-one"]}
+    (folder / "results.json").write_text(json.dumps(data))
+    assert cli(["plot", folder, "--out", tmp_path / "plots"]) == 0
+
+
 # ---- CLI argument lists ----------------------------------------------------------------------------------
 # hardware-only searches (no accuracy objective), so a successful one takes a fraction of a second
 OPTION_VALUES = {
