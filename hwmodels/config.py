@@ -101,10 +101,10 @@ ACCOUNTING_TIMELOOP = 1  # fills and updates are charged at the level written; p
 ACCOUNTING_CODES = {"eyeriss": ACCOUNTING_EYERISS, "timeloop": ACCOUNTING_TIMELOOP}
 
 # ---- spatial unrolling space ----
-# "fill": every array axis is unrolled as far as the dataflow's dims allow (no single spatial factor can grow and
-# still cut its loop's trips): the dataflow fills the array, as ZigZag's spatial mapping and hw-flowq 6.3.3 ("WS
-# unrolls C_o x C_i over the PE array") define it; lanes may still take part of a dim, so the 3.3.1 trade of fewer
-# PEs for more lanes stays in the space. "any": every factor down to 1 (Timeloop's unconstrained spatial map-space),
+# "fill": a spatial unrolling x lane choice is kept unless another one (without lanes, or with lanes on the same dim
+# and at most as many) has no more temporal trips in any dim and fewer in one: the dataflow fills the array, as
+# ZigZag's spatial mapping and hw-flowq 6.3.3 ("WS unrolls C_o x C_i over the PE array") define it; lanes may still
+# take part of a dim, so the 3.3.1 trade of fewer PEs for more lanes stays in the space (`_kernels._filling`). "any": every factor down to 1 (Timeloop's unconstrained spatial map-space),
 # where the normalised cost tables, which charge nothing for idle PEs, favour running a layer on a few PEs.
 UNROLL_FILL = 0
 UNROLL_ANY = 1

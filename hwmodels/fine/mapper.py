@@ -338,9 +338,10 @@ def map_layer(layer, spec, b_w: int, b_a: int, b_out: int, *, objective: str = "
           replication dim (RS: N/G/M/C, WS: G/M, OS: G/M over every PE the P x Q block leaves free); any factor
           1..min(bound left, PEs left), ceil-divided (imperfect factors leave PEs idle). With the spec's
           `unrolling: fill` (default) only the unrollings x lane choices that fill the array are kept: those whose
-          temporal trip vector no other unrolling with the same lanes matches in every dim and beats in one (the
-          dataflow unrolls as far as the array allows, as in ZigZag and hw-flowq 6.3.3; lanes that exhaust a dim
-          free its PEs, hw-flowq 3.3.1). `unrolling: any` keeps them all (Timeloop's unconstrained space);
+          temporal trip vector no other choice without lanes, or with lanes on the same dim and at most as many,
+          matches in every dim and beats in one (the dataflow unrolls as far as the array allows, as in ZigZag and
+          hw-flowq 6.3.3; lanes that exhaust a dim free its PEs, hw-flowq 3.3.1; `_kernels._filling`).
+          `unrolling: any` keeps them all (Timeloop's unconstrained space);
         - L in-PE lanes (SIMD packing, L <= floor(b_max / max(b_w, b_a)); bit-serial, L <= lanes) along any dim,
           also ceil-divided;
         - every PE tile (temporal factors over the dataflow's PE dims dividing the trips left) whose RFs hold its
