@@ -503,6 +503,18 @@ def _repl_factor(x, used_dim, used_factor, allowed):
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
+def _rows_cut(bounds, sig, d, f_old, other, n_rows, n_cols, fc, fxc, fold):
+    """True when dim d's row factor can grow from f_old (beside `other` on the rows) and cut d's trips, leaving room
+    for the OS fold of fxc on the PEs the rows leave free (fc columns of the primary)."""
+    t = (bounds[d] + sig[d] - 1) // sig[d]
+    for f in range(n_rows // other, f_old, -1):  # the largest legal factor cuts the most
+        if fold and (n_rows // (f * other)) * (n_cols // fc) < fxc:
+            continue
+        return _trips_cut(bounds[d], sig[d] // f_old, t, f)
+    return False
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
 def _growable(bounds, spec_i, fr, xr, fxr, fc, xc, fxc, ld, lanes, sig):
     """Bit mask of the dims whose temporal trips one larger spatial factor would cut while the unrolling stays
     legal (rows: primary or replication, or a replication dim added to an axis without one; columns likewise,
@@ -527,28 +539,13 @@ def _growable(bounds, spec_i, fr, xr, fxr, fc, xc, fxc, ld, lanes, sig):
         sig[ld] *= lanes
     rows_used = fr * fxr
     mask = 0
-    # rows primary: f in (fr, n_rows // fxr], the OS fold must still fit fxc on the PEs left free
-    if rp >= 0:
-        t = (bounds[rp] + sig[rp] - 1) // sig[rp]
-        for f in range(n_rows // fxr, fr, -1):
-            if fold and (n_rows // (f * fxr)) * (n_cols // fc) < fxc:
-                continue
-            if _trips_cut(bounds[rp], sig[rp] // fr, t, f):
-                mask |= 1 << rp
-            break
-    for x in range(8):  # rows replication (the one used, or any allowed one when none is)
+    # rows: the primary (times the replication), then the replication (or any allowed one when none is)
+    if rp >= 0 and _rows_cut(bounds, sig, rp, fr, fxr, n_rows, n_cols, fc, fxc, fold):
+        mask |= 1 << rp
+    for x in range(8):
         f_old = _repl_factor(x, xr, fxr, config.DF_ROW_REPL[flow, x])
-        if f_old == 0:
-            continue
-        t = (bounds[x] + sig[x] - 1) // sig[x]
-        if t == 1:
-            continue
-        for f in range(n_rows // fr, f_old, -1):
-            if fold and (n_rows // (fr * f)) * (n_cols // fc) < fxc:
-                continue
-            if _trips_cut(bounds[x], sig[x] // f_old, t, f):
-                mask |= 1 << x
-            break
+        if f_old > 0 and _rows_cut(bounds, sig, x, f_old, fr, n_rows, n_cols, fc, fxc, fold):
+            mask |= 1 << x
     # columns primary: f in (fc, n_cols // fxc] (OS: f <= n_cols with room for the fold)
     if cp >= 0:
         t = (bounds[cp] + sig[cp] - 1) // sig[cp]
