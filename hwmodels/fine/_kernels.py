@@ -50,8 +50,8 @@ from hwmodels.fine.layout import (SPEC_ROWS, SPEC_COLS, SPEC_PE_TYPE, SPEC_B_MAX
                                    MET_LEVELS, MET_ENERGY, MET_LATENCY, MET_COMPUTE, MET_DRAM_BITS, MET_UTIL,
                                    MET_BUFFER_BITS, MET_COUNTS, MET_LEN, ST_SPATIAL, ST_SPATIAL_OPEN, ST_PE,
                                    ST_PE_OPEN, ST_BUF, ST_BUF_OPEN, ST_COSTED, ST_LEN)
-from hwmodels.fine._tiling import (_divisor_table, _fetch_count, _group_trips, _input_extent, _odometer_next,
-                                   _stored_inputs, _tile_elems)
+from hwmodels.fine._tiling import (_divisor_table, _dram_by_order, _fetch3, _group_trips, _input_extent,
+                                   _odometer_next, _stored_inputs, _tile_elems, _trip_groups)
 
 N_, G_, M_, C_, P_, Q_, R_, S_ = (config.DIM_N, config.DIM_G, config.DIM_M, config.DIM_C, config.DIM_P, config.DIM_Q,
                                   config.DIM_R, config.DIM_S)
@@ -201,37 +201,6 @@ def _pe_terms(pb, geom, bits, spec_i, energy, rows, cols, pe, lanes, lane_dim, o
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
-def _dram_by_order(pb, tile_b, geom, bits, out_bits, out_visits):
-    """DRAM bits per DRAM order and tensor (6, 3) of buffer tiles `tile_b` (`_tiling` reuse counting), and a,
-    the DRAM visits per output element (6,). Bypassed tensors are filled in by the caller."""
-    total = 1
-    g_npq = 1
-    g_m = 1
-    g_crs = 1
-    o_tiles = 1
-    for d in range(8):
-        t = pb[d] // tile_b[d]
-        total *= t
-        grp = config.GROUP_OF_DIM[d]
-        if grp == 0:
-            g_npq *= t
-        elif grp == 1:
-            g_m *= t
-        elif grp == 2:
-            g_crs *= t
-        if config.RELEVANT[TO, d] == 1:
-            o_tiles *= t
-    w_el, i_el, o_el = _tile_elems(tile_b, tile_b, geom)
-    all_inputs = _stored_inputs(pb, geom)
-    for od in range(config.N_ORDERS):
-        out_bits[od, TW] = w_el * _fetch3(g_npq, g_m, g_crs, total, od, TW) * bits[0]
-        out_bits[od, TI] = max(i_el * _fetch3(g_npq, g_m, g_crs, total, od, TI), all_inputs) * bits[1]
-        visits = _fetch3(g_npq, g_m, g_crs, total, od, TO)
-        out_bits[od, TO] = o_el * (o_tiles * bits[2] + 2 * (visits - o_tiles) * bits[3])
-        out_visits[od] = visits // o_tiles
-
-
-@njit(cache=True, **config.NJIT_FLAGS)
 def _order_cost(pt, bits, spec_i, spec_f, energy, total_d, total_b, f_bw, f_bi, f_bo, o_tiles_b, red_d,
                 dram_w, dram_i, dram_o, a_visits, lv, cnt):
     """Energy by level lv (5,), counts cnt (12,) and (energy, latency, compute, buffer bits, DRAM bits) of one mapping
@@ -283,27 +252,13 @@ def _order_cost(pt, bits, spec_i, spec_f, energy, total_d, total_b, f_bw, f_bi, 
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
-def _fetch3(g_npq, g_m, g_crs, total, order, tensor):
-    """`_tiling._fetch_count` on scalar group trips (no allocation in the hot loop)."""
-    irrelevant = config.IRRELEVANT_GROUP[tensor]
-    for k in range(3):
-        g = config.LOOP_ORDERS[order, k]
-        trips = g_npq if g == 0 else (g_m if g == 1 else g_crs)
-        if g == irrelevant:
-            return total // trips
-        if trips > 1:
-            return total
-    return total
-
-
-@njit(cache=True, **config.NJIT_FLAGS)
 def _buffer_fetches(buf, total_b, ob, pt):
     """Buffer-level fetch counts (weights, inputs, psums) of order `ob`; inputs / psums get the order's reuse only
     when the PE tile is resident in the RF (`PT_RES_I`, `PT_RES_O`)."""
-    gt_b = _group_trips(buf)
-    f_bw = _fetch_count(gt_b, total_b, ob, TW)
-    f_bi = _fetch_count(gt_b, total_b, ob, TI) if pt[PT_RES_I] > 0 else total_b
-    f_bo = _fetch_count(gt_b, total_b, ob, TO) if pt[PT_RES_O] > 0 else total_b
+    g = _group_trips(buf)
+    f_bw = _fetch3(g[0], g[1], g[2], total_b, ob, TW)
+    f_bi = _fetch3(g[0], g[1], g[2], total_b, ob, TI) if pt[PT_RES_I] > 0 else total_b
+    f_bo = _fetch3(g[0], g[1], g[2], total_b, ob, TO) if pt[PT_RES_O] > 0 else total_b
     return f_bw, f_bi, f_bo
 
 
@@ -728,17 +683,9 @@ def _pe_lower_bound(pt, pb, geom, bits, spec_i, spec_f, energy, arr):
     """
     b_w, b_a, b_out, b_psum = bits[0], bits[1], bits[2], bits[3]
     word = spec_i[SPEC_WORD_BITS]
-    t_all = 1.0
-    g_npq = 1.0
-    g_m = 1.0
+    t_all, g_npq, g_m, _, _ = _trip_groups(pb, arr)
     arr_red = 1.0
     for d in range(8):
-        t = pb[d] // arr[d]
-        t_all *= t
-        if config.GROUP_OF_DIM[d] == 0:
-            g_npq *= t
-        elif config.GROUP_OF_DIM[d] == 1:
-            g_m *= t
         if config.REDUCTION_DIM[d] == 1:
             arr_red *= arr[d]
     w_all, i_all, o_all = _tile_elems(pb, pb, geom)

@@ -158,60 +158,16 @@ def _group_trips(trips):
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
-def _fetch_count(group_trips, total_trips, order, tensor):
-    """How many times a tensor's tile is (re)loaded by a loop nest with these trips and group order.
-
-    Equals total_trips / (trips of the tensor's irrelevant group) when every group inside it has one trip
-    (the tile stays resident across its innermost irrelevant loops), else total_trips.
-    """
-    irrelevant = IRRELEVANT_GROUP[tensor]
-    for k in range(3):
-        g = LOOP_ORDERS[order, k]
-        if g == irrelevant:
-            return total_trips // group_trips[g]
-        if group_trips[g] > 1:
-            return total_trips
-    return total_trips
-
-
-@njit(cache=True, **config.NJIT_FLAGS)
-def _dram_traffic_bits(bounds, tile, geom, order, b_w, b_a, b_out, b_psum):
-    """DRAM traffic in bits of the DRAM-level loop nest over buffer tiles: (weights, inputs, outputs incl. psums).
-
-    weights = tile_w * fetches * b_w; inputs = max(tile_i * fetches, all stored inputs) * b_a (every stored input
-    is read at least once); outputs = tile_o * (tiles_o * b_out + 2 * (visits_o - tiles_o) * b_psum) where visits_o is the
-    output tile's fetch count and tiles_o the number of distinct output tiles (Eyeriss (2a-1) psum term).
-    """
-    trips = np.empty(config.N_DIMS, dtype=np.int64)
+def _trip_groups(outer, inner):
+    """Products of the trips outer[d] // inner[d]: (all dims, NPQ group, M group, CRS group, the dims outputs
+    depend on = output tiles)."""
     total = 1
-    for d in range(config.N_DIMS):
-        trips[d] = bounds[d] // tile[d]
-        total *= trips[d]
-    gt = _group_trips(trips)
-    w_el, i_el, o_el = _tile_elems(bounds, tile, geom)
-    w_bits = w_el * _fetch_count(gt, total, order, config.TENSOR_W) * b_w
-    all_inputs = _stored_inputs(bounds, geom)
-    i_bits = max(i_el * _fetch_count(gt, total, order, config.TENSOR_I), all_inputs) * b_a
-    o_tiles = trips[0] * trips[1] * trips[2] * trips[4] * trips[5]
-    o_visits = _fetch_count(gt, total, order, config.TENSOR_O)
-    o_bits = o_el * (o_tiles * b_out + 2 * (o_visits - o_tiles) * b_psum)
-    return w_bits, i_bits, o_bits
-
-
-@njit(cache=True, **config.NJIT_FLAGS)
-def _dram_bits_all_orders(bounds, tile, geom, b_w, b_a, b_out, b_psum, out_bits, out_visits):
-    """`_dram_traffic_bits` summed over tensors for all 6 orders at once (shared terms computed once).
-
-    Fills out_bits (6,) int64 with the total DRAM bits per order and out_visits (6,) int64 with a, the DRAM-level
-    visits per output element (the Eyeriss psum chain's a).
-    """
     g_npq = 1
     g_m = 1
     g_crs = 1
-    total = 1
     o_tiles = 1
     for d in range(config.N_DIMS):
-        t = bounds[d] // tile[d]
+        t = outer[d] // inner[d]
         total *= t
         if GROUP_OF_DIM[d] == 0:
             g_npq *= t
@@ -219,42 +175,27 @@ def _dram_bits_all_orders(bounds, tile, geom, b_w, b_a, b_out, b_psum, out_bits,
             g_m *= t
         elif GROUP_OF_DIM[d] == 2:
             g_crs *= t
-        if d != config.DIM_C and d != config.DIM_R and d != config.DIM_S:
+        if config.RELEVANT[config.TENSOR_O, d] == 1:
             o_tiles *= t
-    w_el, i_el, o_el = _tile_elems(bounds, tile, geom)
-    all_inputs = _stored_inputs(bounds, geom)
-    for order in range(config.N_ORDERS):
-        counts = np.empty(3, dtype=np.int64)  # fetches of W, I, O
-        for tensor in range(3):
-            irrelevant = IRRELEVANT_GROUP[tensor]
-            count = total
-            for k in range(3):
-                g = LOOP_ORDERS[order, k]
-                trips = g_npq if g == 0 else (g_m if g == 1 else g_crs)
-                if g == irrelevant:
-                    count = total // trips
-                    break
-                if trips > 1:
-                    break
-            counts[tensor] = count
-        w_bits = w_el * counts[0] * b_w
-        i_bits = max(i_el * counts[1], all_inputs) * b_a
-        o_bits = o_el * (o_tiles * b_out + 2 * (counts[2] - o_tiles) * b_psum)
-        out_bits[order] = w_bits + i_bits + o_bits
-        out_visits[order] = counts[2] // o_tiles
+    return total, g_npq, g_m, g_crs, o_tiles
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
-def _best_dram_order(bounds, tile, geom, b_w, b_a, b_out, b_psum):
-    """The loop order (0..5) with the least DRAM traffic for a buffer tile: (order, traffic_bits)."""
-    best_order = 0
-    best_bits = np.int64(-1)
-    for order in range(config.N_ORDERS):
-        w, i, o = _dram_traffic_bits(bounds, tile, geom, order, b_w, b_a, b_out, b_psum)
-        if best_bits < 0 or w + i + o < best_bits:
-            best_bits = w + i + o
-            best_order = order
-    return best_order, best_bits
+def _fetch3(g_npq, g_m, g_crs, total, order, tensor):
+    """How many times a tensor's tile is (re)loaded by a loop nest with these group trips and group order.
+
+    Equals total / (trips of the tensor's irrelevant group) when every group inside it has one trip (the tile
+    stays resident across its innermost irrelevant loops), else total.
+    """
+    irrelevant = IRRELEVANT_GROUP[tensor]
+    for k in range(3):
+        g = LOOP_ORDERS[order, k]
+        trips = g_npq if g == 0 else (g_m if g == 1 else g_crs)
+        if g == irrelevant:
+            return total // trips
+        if trips > 1:
+            return total
+    return total
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
@@ -284,6 +225,24 @@ def _odometer_next(idx, counts, fits):
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
+def _dram_by_order(bounds, tile, geom, bits, out_bits, out_visits):
+    """DRAM bits per DRAM order and tensor, out_bits (6, 3), of the DRAM-level loop nest over buffer tiles `tile`
+    (module docstring: weights tile * fetches * b_w; inputs max(tile * fetches, all stored inputs) * b_a; outputs
+    tile * (tiles * b_out + 2 (visits - tiles) * b_psum)), and a, the DRAM visits per output element, out_visits (6,).
+    bits (4,) = [b_w, b_a, b_out, b_psum]. The Fine kernels fill in bypassed tensors themselves."""
+    total, g_npq, g_m, g_crs, o_tiles = _trip_groups(bounds, tile)
+    w_el, i_el, o_el = _tile_elems(bounds, tile, geom)
+    all_inputs = _stored_inputs(bounds, geom)
+    tw, ti, to = config.TENSOR_W, config.TENSOR_I, config.TENSOR_O
+    for od in range(config.N_ORDERS):
+        out_bits[od, tw] = w_el * _fetch3(g_npq, g_m, g_crs, total, od, tw) * bits[0]
+        out_bits[od, ti] = max(i_el * _fetch3(g_npq, g_m, g_crs, total, od, ti), all_inputs) * bits[1]
+        visits = _fetch3(g_npq, g_m, g_crs, total, od, to)
+        out_bits[od, to] = o_el * (o_tiles * bits[2] + 2 * (visits - o_tiles) * bits[3])
+        out_visits[od] = visits // o_tiles
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
 def _best_buffer_tiling(bounds, geom, b_w, b_a, b_out, b_psum, buffer_bits):
     """Minimum DRAM traffic over every divisor tiling that fits the buffer x every loop order.
 
@@ -305,7 +264,8 @@ def _best_buffer_tiling(bounds, geom, b_w, b_a, b_out, b_psum, buffer_bits):
     best_bits = np.int64(-1)
     best_order = 0
     n_fit = 0
-    by_order = np.empty(config.N_ORDERS, dtype=np.int64)
+    bits = np.array([b_w, b_a, b_out, b_psum], dtype=np.int64)
+    by_order = np.empty((config.N_ORDERS, 3), dtype=np.int64)
     visits = np.empty(config.N_ORDERS, dtype=np.int64)
     while True:
         for d in range(config.N_DIMS):
@@ -313,10 +273,11 @@ def _best_buffer_tiling(bounds, geom, b_w, b_a, b_out, b_psum, buffer_bits):
         fits = _footprint_bits(bounds, tile, geom, b_w, b_a, b_out, b_psum) <= buffer_bits
         if fits:
             n_fit += 1
-            _dram_bits_all_orders(bounds, tile, geom, b_w, b_a, b_out, b_psum, by_order, visits)
+            _dram_by_order(bounds, tile, geom, bits, by_order, visits)
             for order in range(config.N_ORDERS):
-                if best_bits < 0 or by_order[order] < best_bits:
-                    best_bits = by_order[order]
+                order_bits = by_order[order, 0] + by_order[order, 1] + by_order[order, 2]
+                if best_bits < 0 or order_bits < best_bits:
+                    best_bits = order_bits
                     best_order = order
                     best_tile[:] = tile
         if not _odometer_next(idx, counts,
