@@ -103,9 +103,7 @@ def plot(F: dict, path) -> None:
     axes[1].set_xlabel("energy / reference 16-bit")
     axes[1].set_ylabel("latency / reference 16-bit")
     axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    common.save_figure(fig, path)
 
 
 if __name__ == "__main__":

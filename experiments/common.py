@@ -243,6 +243,16 @@ def pyplot():
     return plt
 
 
+def save_figure(fig, path, dpi: int = 110, rect=None) -> None:
+    """Lay out (`tight_layout`, within `rect` when given), write and close a matplotlib figure."""
+    if rect is None:
+        fig.tight_layout()
+    else:
+        fig.tight_layout(rect=rect)
+    fig.savefig(path, dpi=dpi)
+    pyplot().close(fig)
+
+
 def main_guard(main, argv=None) -> int:
     """Run `main(argv)`; a FlowQError (bad input, missing data) prints its message and exits 2, no traceback."""
     try:

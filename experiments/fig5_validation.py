@@ -71,9 +71,7 @@ def plot(rows: list, path) -> None:
         ax_l.set_yscale("log")
         ax_l.set_ylabel("latency [cycles]")
         ax_l.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    common.save_figure(fig, path)
 
 
 def main(argv=None) -> int:

@@ -84,9 +84,7 @@ def plot(results: dict, path, model: str) -> None:
     hv_ax.set_xlabel("generation")
     hv_ax.set_ylabel("hypervolume (ref 1.1 per objective)")
     hv_ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    common.save_figure(fig, path)
 
 
 if __name__ == "__main__":

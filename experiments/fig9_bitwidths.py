@@ -72,9 +72,7 @@ def plot(layers: list, choices: dict, path) -> None:
         ax.set_title(f"BS-256, batch {batch}")
         ax.set_ylabel("bits")
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    common.save_figure(fig, path)
 
 
 if __name__ == "__main__":

@@ -137,9 +137,7 @@ def plot(t1: list, rows: list, path) -> None:
     ax2.set_xlabel("energy saving vs Q_base [x]")
     ax2.set_ylabel("psi [%]")
     ax2.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    common.save_figure(fig, path)
 
 
 if __name__ == "__main__":

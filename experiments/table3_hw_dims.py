@@ -117,9 +117,7 @@ def plot_fronts(results: dict, path, title: str) -> None:
             ax.set_ylabel("psi [%]" if y == "accuracy" else y)
     axes[0].legend(fontsize=7)
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    common.save_figure(fig, path)
 
 
 def main(argv=None) -> int:
