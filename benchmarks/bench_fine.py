@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 
 from hwmodels.fine import mapper
 from hwmodels.spec import load_spec
 from hwmodels.zoo import get_workload
+from timing import best_of
 
 TARGET_COLD_S = {"resnet20": 0.100, "mobilenetv2": 0.300}
 TARGET_WARM_S = 0.001
-
-
-def _best_of(fn, repeats: int) -> float:
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def measure(workload_name: str, preset: str, dataflow: str, bits_w, bits_a, repeats: int = 2) -> dict:
@@ -34,10 +25,10 @@ def measure(workload_name: str, preset: str, dataflow: str, bits_w, bits_a, repe
         mapper.evaluate_network(workload, spec, bits_w, bits_a)
 
     before = mapper.search_stats()
-    cold_s = _best_of(cold, repeats)
+    cold_s = best_of(cold, repeats)
     after = mapper.search_stats()
     d = {k: (after[k] - before[k]) / repeats for k in after}
-    warm_s = _best_of(lambda: mapper.evaluate_network(workload, spec, bits_w, bits_a), 20)
+    warm_s = best_of(lambda: mapper.evaluate_network(workload, spec, bits_w, bits_a), 20)
     return {"cold_s": cold_s, "warm_s": warm_s, "mappings": d["mappings_evaluated"],
             "rate": d["mappings_evaluated"] / cold_s,
             "spatial_pruned": 1 - d["spatial_opened"] / max(d["spatial_candidates"], 1),

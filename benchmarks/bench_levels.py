@@ -9,16 +9,7 @@ import numpy as np
 from hwmodels import coarse, mid
 from hwmodels.spec import load_spec
 from hwmodels.zoo import get_workload
-
-
-def _best_of(fn, repeats: int = 5) -> float:
-    """Best wall time of `repeats` calls, in seconds."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+from timing import best_of
 
 
 def run() -> str:
@@ -30,7 +21,7 @@ def run() -> str:
     for n in (100, 1000):
         BW = rng.choice(spec.bitwidths, size=(n, len(workload)))
         BA = rng.choice(spec.bitwidths, size=(n, len(workload)))
-        seconds = _best_of(lambda: coarse.evaluate_population(workload, spec, BW, BA))
+        seconds = best_of(lambda: coarse.evaluate_population(workload, spec, BW, BA), 5)
         rows.append(f"| Coarse | ResNet-56 | {n} | {seconds * 1e3:.1f} ms | < 1 s for 1,000 |")
     BW = rng.choice(spec.bitwidths, size=(1000, len(workload)))
     BA = rng.choice(spec.bitwidths, size=(1000, len(workload)))
@@ -41,7 +32,7 @@ def run() -> str:
     mid.evaluate_population(workload, spec, BW, BA)
     cold = time.perf_counter() - start
     n_solved = len(mid._TILING_MEMO)
-    warm = _best_of(lambda: mid.evaluate_population(workload, spec, BW, BA), repeats=3)
+    warm = best_of(lambda: mid.evaluate_population(workload, spec, BW, BA), 3)
     rows.append(f"| Mid, empty memo | ResNet-56 | 1000 | {cold * 1e3:.0f} ms ({n_solved} distinct layer tilings, "
                 f"{cold / n_solved * 1e3:.2f} ms each) | - |")
     rows.append(f"| Mid, warm memo | ResNet-56 | 1000 | {warm * 1e3:.1f} ms | - |")

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import copy
 import os
-import time
 
 import numpy as np
 
-
-def _best_of(fn, repeats: int = 3) -> float:
-    """Best wall time of `repeats` calls, in seconds."""
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+from timing import best_of
 
 
 def _forward_rows() -> list:
@@ -34,14 +25,14 @@ def _forward_rows() -> list:
         x = torch.randn(batch, *shape)
         plain = quantize_model(build_model(model_name, 10, shape), bits, bits, example_input=x).eval()
         with torch.no_grad():
-            t_plain = _best_of(lambda: plain(x))
+            t_plain = best_of(lambda: plain(x), 3)
         for preset in ("reram-puma", "reram-bwq"):
             spec = load_reram_spec(preset)
             for adc in (None, 4):
                 config = CrossbarConfig.from_spec(spec, adc)
                 model = crossbar_model(copy.deepcopy(plain), config, x).eval()
                 with torch.no_grad():
-                    t_xbar = _best_of(lambda: model(x))
+                    t_xbar = best_of(lambda: model(x), 3)
                 label = "lossless (exact path)" if adc is None else f"{adc}-bit ADC"
                 rows.append(f"| {model_name} W{bits}A{bits} | {batch} | {preset} ({config.rows}-row chunks, "
                             f"{config.bits_per_cell} b/cell) | {label} | {t_plain * 1e3:.1f} | {t_xbar * 1e3:.1f} | "
@@ -61,7 +52,7 @@ def run() -> str:
     BA = rng.integers(2, 9, size=(1000, len(workload)))
     ADC = rng.integers(1, 9, size=(1000, len(workload)))
     evaluate_population(workload, spec, BW[:1], BA[:1], adc_bits=ADC[:1])
-    t_pop = _best_of(lambda: evaluate_population(workload, spec, BW, BA, adc_bits=ADC))
+    t_pop = best_of(lambda: evaluate_population(workload, spec, BW, BA, adc_bits=ADC), 3)
     load = os.getloadavg()[0]
     return "\n".join([
         "## ReRAM level (benchmarks/bench_reram.py)",
