@@ -149,41 +149,88 @@ def load_cifar10(root: str | os.PathLike, *, val_fraction: float = 0.1, split_se
     return _normalise(splits, 10, "cifar10", padding=4, flip=True)
 
 
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
+
+
+def _image_classes(folder: Path) -> list[str]:
+    """Class names of an ImageFolder-style folder: its sub-folders, sorted (as torchvision's ImageFolder)."""
+    return sorted(entry.name for entry in folder.iterdir() if entry.is_dir() and not entry.name.startswith("."))
+
+
+def _read_image(path: Path, image_size: int) -> np.ndarray:
+    """One image as float32 (3, S, S) in [0, 1]: RGB, shorter side resized to S (bilinear), centre crop."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image = image.convert("RGB")
+            scale = image_size / min(image.size)
+            width, height = max(image_size, round(image.width * scale)), max(image_size, round(image.height * scale))
+            image = image.resize((width, height), Image.BILINEAR)
+            left, top = (width - image_size) // 2, (height - image_size) // 2
+            image = image.crop((left, top, left + image_size, top + image_size))
+            array = np.asarray(image, dtype=np.float32) / 255.0
+    except OSError as error:
+        raise DataError(f"imagefolder: {path} is not a readable image ({error})") from None
+    return array.transpose(2, 0, 1)
+
+
+def _read_image_folder(folder: Path, image_size: int, classes: list[str] | None = None):
+    """(images (N, 3, S, S), labels (N,), class names) of folder/<class>/<image> (PIL, no torchvision)."""
+    classes = classes if classes is not None else _image_classes(folder)
+    images, labels = [], []
+    for label, name in enumerate(classes):
+        if not (folder / name).is_dir():
+            continue
+        for path in sorted((folder / name).rglob("*")):
+            if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
+                images.append(_read_image(path, image_size))
+                labels.append(label)
+    if not images:
+        raise DataError(f"imagefolder: no images ({', '.join(IMAGE_SUFFIXES)}) under {folder}/<class>/")
+    return np.stack(images), np.asarray(labels, dtype=np.int64), classes
+
+
 def load_imagefolder(root: str | os.PathLike, *, image_size: int = 224, val_fraction: float = 0.1,
                      split_seed: int = 0) -> ImageData:
-    """An ImageNet-style folder (`root/train/<class>/*.jpg`, optional `root/val/<class>/*`) read via torchvision.
+    """An ImageNet-style folder (`root/train/<class>/*.jpg`, optional `root/val/<class>/*`), read with PIL.
 
-    Every image is resized to image_size x image_size and held in memory, so this suits subsets (e.g. 100
-    classes); `root/val` (if present) becomes the test split, the validation split comes out of `root/train`.
+    Every image is converted to RGB, its shorter side resized to image_size and centre-cropped to image_size x
+    image_size, and held in memory, so this suits subsets (e.g. 100 classes); classes are the sorted sub-folders
+    of `root/train`. `root/val` (if present) becomes the test split, the validation split comes out of
+    `root/train` (else 10 % of `root/train` is held out as the test split).
 
     Raises:
-        DataError: torchvision missing, or no `root/train` folder.
+        DataError: no `root/train` folder, no class folders or images, an unreadable image.
     """
-    try:
-        from torchvision import datasets, transforms
-    except ImportError as exc:
-        raise DataError("imagefolder data needs torchvision: pip install 'flowq[vision]'") from exc
     root = Path(root).expanduser()
-    if not (root / "train").is_dir():
-        raise DataError(f"imagefolder: {str(root / 'train')!r} does not exist; expected root/train/<class>/<image> "
-                        f"(and optionally root/val/<class>/<image>) as torchvision.datasets.ImageFolder reads it")
-    transform = transforms.Compose([transforms.Resize(image_size), transforms.CenterCrop(image_size),
-                                    transforms.ToTensor()])
-
-    def read(folder):
-        ds = datasets.ImageFolder(str(folder), transform=transform)
-        xs, ys = zip(*(ds[i] for i in range(len(ds))))
-        return torch.stack(xs).numpy(), np.asarray(ys), len(ds.classes)
-
-    train_x, train_y, n_classes = read(root / "train")
-    train, val, held_out = _split(len(train_y), val_fraction, 0.0 if (root / "val").is_dir() else 0.1, split_seed)
-    if (root / "val").is_dir():
-        test_x, test_y, _ = read(root / "val")
+    classes = imagefolder_classes(root)
+    train_x, train_y, _ = _read_image_folder(root / "train", image_size, classes)
+    has_val = (root / "val").is_dir()
+    train, val, held_out = _split(len(train_y), val_fraction, 0.0 if has_val else 0.1, split_seed)
+    if has_val:
+        test_x, test_y, _ = _read_image_folder(root / "val", image_size, classes)
     else:
         test_x, test_y = train_x[held_out], train_y[held_out]
     splits = {"train_x": train_x[train], "train_y": train_y[train], "val_x": train_x[val], "val_y": train_y[val],
               "test_x": test_x, "test_y": test_y}
-    return _normalise(splits, n_classes, "imagefolder", padding=image_size // 8, flip=True)
+    return _normalise(splits, len(classes), "imagefolder", padding=image_size // 8, flip=True)
+
+
+def imagefolder_classes(root: str | os.PathLike) -> list[str]:
+    """The class names of an imagefolder dataset (sorted sub-folders of root/train).
+
+    Raises:
+        DataError: no root/train folder or no class folder in it.
+    """
+    root = Path(root).expanduser()
+    if not (root / "train").is_dir():
+        raise DataError(f"imagefolder: {str(root / 'train')!r} does not exist; expected root/train/<class>/<image> "
+                        f"(and optionally root/val/<class>/<image>)")
+    classes = _image_classes(root / "train")
+    if not classes:
+        raise DataError(f"imagefolder: {root / 'train'} has no class folders; expected root/train/<class>/<image>")
+    return classes
 
 
 #: dataset names accepted by `load_dataset`
@@ -216,4 +263,26 @@ def load_dataset(name: str = "digits", *, root: str | os.PathLike | None = None,
         if key == "cifar10":
             return load_cifar10(root, split_seed=split_seed)
         return load_imagefolder(root, image_size=image_size or 224, split_seed=split_seed)
+    raise DataError(f"unknown dataset {name!r}; available: {', '.join(DATASETS)}")
+
+
+def dataset_shape(name: str = "digits", *, root: str | os.PathLike | None = None, image_size: int | None = None,
+                  channels: int = 3) -> tuple[int, tuple[int, int, int]]:
+    """(num_classes, (C, H, W)) of a dataset as `load_dataset` would return it, without reading the images
+    (imagefolder: the class folders are counted).
+
+    Raises:
+        DataError: unknown name, or an imagefolder root without class folders.
+    """
+    key = str(name).lower()
+    if key == "digits":
+        side = image_size or 32
+        return 10, (channels, side, side)
+    if key == "cifar10":
+        return 10, (3, 32, 32)
+    if key == "imagefolder":
+        if root is None:
+            raise DataError("dataset 'imagefolder' is read from a local folder; pass root=<folder> (CLI: --data-dir)")
+        side = image_size or 224
+        return len(imagefolder_classes(root)), (3, side, side)
     raise DataError(f"unknown dataset {name!r}; available: {', '.join(DATASETS)}")
