@@ -139,16 +139,20 @@ class SearchMonitor(Callback):
 
     def notify(self, algorithm) -> None:
         problem = self.problem
-        new = []
+        new, seen = [], set()
         if algorithm.off is not None and len(algorithm.off):
             for x in algorithm.off.get("X"):
                 key = problem.genome.key(x)
-                if key not in self.index and key in problem.records:
+                if key in seen:  # a batch may repeat a genome (RL agents, HAQ's wall, random search)
+                    continue
+                seen.add(key)
+                if key in self.index:  # archived by an earlier batch (or before a resume)
+                    if self.failed[self.index[key]]:
+                        self._refresh(self.index[key])  # a failed candidate asked for again may have succeeded
+                elif key in problem.records:
                     self.index[key] = len(self.keys)
                     self.keys.append(key)
                     new.append(key)
-                elif key in self.index and self.failed[self.index[key]]:
-                    self._refresh(self.index[key])  # a failed candidate asked for again may have succeeded
         if new:
             metrics = [problem.records[key]["metrics"] for key in new]
             failed_new = np.asarray([bool(m.get(FAILED)) for m in metrics], dtype=bool)

@@ -18,91 +18,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from pymoo.algorithms.moo.nsga2 import NSGA2
-from pymoo.algorithms.soo.nonconvex.ga import GA
-from pymoo.operators.selection.tournament import TournamentSelection, compare
 from pymoo.optimize import minimize
 from pymoo.termination.max_gen import MaximumGenerationTermination
 
 from flowq import runs
+from flowq.algorithms import ALGORITHMS, SINGLE_OBJECTIVE, make_algorithm, seed_algorithm  # noqa: F401
 from flowq.callbacks import EvaluationProgress, SearchMonitor
 from flowq.errors import SearchError
-from flowq.operators import IntegerSampling, SeededSampling, SingleLocusMutation, SinglePointCrossover
+from flowq.operators import SeededSampling
 from hwmodels.errors import FlowQError, GenomeError
 from problems import PROBLEMS, QuantProblem, make_evaluator
 from problems.base import ACCURACY
 
 LEVEL_ORDER = ("coarse", "mid", "fine")
 DEFAULT_SOGA_THRESHOLD = 0.05  # t of hw-flowq eq. 1: 5 points of accuracy loss make the fitness negative
-
-
-def _soga_tournament(pop, P, random_state=None, **kwargs):
-    """Binary tournament for SOGA: the feasible / less violating, then the fitter individual wins."""
-    S = np.full(P.shape[0], -1, dtype=np.int64)
-    for i, (a, b) in enumerate(P):
-        if pop[a].CV[0] > 0.0 or pop[b].CV[0] > 0.0:
-            S[i] = compare(a, pop[a].CV[0], b, pop[b].CV[0], method="smaller_is_better",
-                           return_random_if_equal=True, random_state=random_state)
-        else:
-            S[i] = compare(a, pop[a].F[0], b, pop[b].F[0], method="smaller_is_better",
-                           return_random_if_equal=True, random_state=random_state)
-    return S[:, None]
-
-
-def _genetic_operators(pop_size, sampling, crossover_prob, mutation_prob) -> dict:
-    return dict(pop_size=int(pop_size), sampling=sampling or IntegerSampling(),
-                crossover=SinglePointCrossover(prob=crossover_prob),
-                mutation=SingleLocusMutation(prob=mutation_prob), eliminate_duplicates=True)
-
-
-def _nsga2(pop_size, *, sampling=None, crossover_prob=1.0, mutation_prob=0.4, **kwargs):
-    return NSGA2(**_genetic_operators(pop_size, sampling, crossover_prob, mutation_prob))
-
-
-def _soga(pop_size, *, sampling=None, crossover_prob=1.0, mutation_prob=0.4, **kwargs):
-    return GA(selection=TournamentSelection(func_comp=_soga_tournament, pressure=2),
-              **_genetic_operators(pop_size, sampling, crossover_prob, mutation_prob))
-
-
-#: Algorithm registry: name -> factory(pop_size, *, sampling=None, crossover_prob, mutation_prob, **kwargs) ->
-#: pymoo Algorithm. Adding an algorithm (e.g. an RL agent) is one entry here and one `--algo` choice.
-ALGORITHMS = {"nsga2": _nsga2, "soga": _soga}
-
-
-def _rl_agent(name: str):
-    def factory(pop_size, *, sampling=None, crossover_prob=1.0, mutation_prob=0.4, **kwargs):
-        from flowq.agents import AGENTS  # torch is imported only when an agent is asked for
-
-        return AGENTS[name](pop_size, **kwargs)  # one iteration = pop_size episodes; sampling seeds are not used
-
-    factory.__doc__ = f"The {name} RL agent of `flowq.agents` (pop_size episodes per iteration)."
-    return factory
-
-
-ALGORITHMS.update({name: _rl_agent(name) for name in ("ddpg", "ppo", "vpg", "releq")})
-#: Algorithms that need the single-objective hw-flowq eq. 1 problem (`soga_threshold`).
-SINGLE_OBJECTIVE = {"soga"}
-
-
-def make_algorithm(name: str = "nsga2", pop_size: int = 25, *, sampling=None, crossover_prob: float = 1.0,
-                   mutation_prob: float = 0.4, **kwargs):
-    """A registered algorithm with hw-flowq's operators (3.2.2, 6: crossover p = 1.0, mutation p = 0.4).
-
-    Args:
-        name: a key of `ALGORITHMS`: "nsga2" (crowded-comparison selection), "soga" (pymoo GA with binary
-            tournament selection; the problem must carry the eq. 1 fitness, i.e. `soga_threshold`), ...
-        pop_size: |P|.
-        sampling: initial-population operator (default uniform integers; `SeededSampling` to seed).
-
-    Raises:
-        SearchError: unknown name or a population below 2.
-    """
-    if name not in ALGORITHMS:
-        raise SearchError(f"algorithm {name!r}; allowed: {', '.join(ALGORITHMS)}")
-    if isinstance(pop_size, bool) or not isinstance(pop_size, (int, np.integer)) or pop_size < 2:
-        raise SearchError(f"pop_size={pop_size!r}: a genetic search needs a population of at least 2")
-    return ALGORITHMS[name](int(pop_size), sampling=sampling, crossover_prob=crossover_prob,
-                            mutation_prob=mutation_prob, **kwargs)
 
 
 @dataclass
@@ -288,7 +217,7 @@ class Flow:
                seed: int | None = None, seeds=None, out=None, ref_point=None, resume: bool = False,
                soga_threshold: float | None = None, deadline: float | None = None,
                force: bool = False) -> SearchResult:
-        """Run one genetic search and push its result on the level stack.
+        """Run one search (genetic, random or RL agent) and push its result on the level stack.
 
         Args:
             problem: a `QuantProblem` or a level name (built with `self.problem`).
@@ -344,6 +273,8 @@ class Flow:
                 algo = make_algorithm(algorithm, pop_size, sampling=sampling)
             else:
                 algo = algorithm
+                if seeds is not None and len(seeds):
+                    seed_algorithm(algo, seeds)
             monitor = SearchMonitor(ref_point=ref_point, out=folder, verbose=self.verbose, meta=meta,
                                     deadline=deadline, hv_rule=self.hv_rule)
             problem.progress = progress

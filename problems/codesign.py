@@ -373,7 +373,7 @@ def nested_search(problem: CodesignProblem, n_gen: int = 10, pop_size: int = 20,
     from pymoo.core.callback import Callback
     from pymoo.optimize import minimize
 
-    from flowq.flow import make_algorithm
+    from flowq.algorithms import make_algorithm
     from flowq.operators import SeededSampling
     from flowq.pareto import hypervolume
 

@@ -17,10 +17,10 @@ import numpy as np
 import torch
 from pymoo.core.algorithm import Algorithm
 from pymoo.core.population import Population
-from pymoo.util.optimum import filter_optimum
 
 from flowq.agents.env import QuantMDP
 from flowq.agents.rewards import ResourceWall, RewardModel, reward_function
+from flowq.random_search import archive_optimum
 from hwmodels.errors import GenomeError
 
 
@@ -69,14 +69,21 @@ class RLAgent(Algorithm):
             False turns it off.
         dynamic: add ReLeQ's dynamic state features (default per agent).
         reference_bits: bitwidth of the "W8A8" reference network of cost ratios.
+        state: static state of the MDP, "haq" (HAQ's layer embedding) or "benq" (benq Table II); default per
+            agent (DDPG: "haq", the others "benq"). See `flowq.agents.env`.
+        seeds: genomes (k, n_var) the first k episodes replay instead of sampling (e.g. the previous level's front
+            when refining): their actions are the seeds' alleles, they are evaluated as given (no resource wall)
+            and the agent learns from them like from its own episodes.
         **kwargs: pymoo `Algorithm` options (termination, seed, callback, ...).
     """
 
     default_reward = "benq"
     default_dynamic = False
+    default_state = "benq"
 
     def __init__(self, pop_size: int = 8, *, reward: str | None = None, reward_kwargs: dict | None = None,
-                 cost: str | None = None, wall=None, dynamic: bool | None = None, reference_bits: int = 8, **kwargs):
+                 cost: str | None = None, wall=None, dynamic: bool | None = None, reference_bits: int = 8,
+                 state: str | None = None, seeds=None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(pop_size, bool) or not isinstance(pop_size, (int, np.integer)) or pop_size < 1:
             raise GenomeError(f"pop_size={pop_size!r}: an agent needs at least one episode per iteration")
@@ -90,6 +97,9 @@ class RLAgent(Algorithm):
         self.wall_budget = None if wall is False else float(wall)
         self.dynamic = self.default_dynamic if dynamic is None else bool(dynamic)
         self.reference_bits = int(reference_bits)
+        self.state = state or self.default_state
+        self.seeds = None if seeds is None else np.atleast_2d(np.asarray(seeds, dtype=np.int64))
+        self.n_seeded = 0  # seeds replayed so far
         self.mdp = self.reward_model = self.wall = None
         self.curve: list = []  # per iteration: {"n_eval", "mean", "best", "best_so_far"} of the rewards
         self.n_episodes = 0
@@ -101,7 +111,12 @@ class RLAgent(Algorithm):
         if not hasattr(problem, "genome") or not hasattr(problem, "records"):
             raise GenomeError(f"{type(self).__name__} searches a FlowQ QuantProblem (problems.*), got "
                               f"{type(problem).__name__}")
-        self.mdp = QuantMDP(problem, dynamic=self.dynamic)
+        self.mdp = QuantMDP(problem, dynamic=self.dynamic, state=self.state)
+        if self.seeds is not None and len(self.seeds):
+            xl, xu = problem.bounds()
+            if self.seeds.shape[1] != problem.n_var or np.any(self.seeds < xl) or np.any(self.seeds > xu):
+                raise GenomeError(f"seeds of shape {self.seeds.shape} do not fit the problem's genome "
+                                  f"({problem.n_var} loci, alleles {np.min(xl)}..{np.max(xu)})")
         self.reward_model = RewardModel(problem, self.reward, self.reward_kwargs, cost=self.cost,
                                         reference_bits=self.reference_bits)
         if self.wall_budget is not None:
@@ -119,17 +134,30 @@ class RLAgent(Algorithm):
         A = np.zeros((B, T), dtype=np.int64)
         S = np.zeros((B, T, mdp.n_features), dtype=np.float32)
         raw = np.zeros((B, T), dtype=np.float64)
+        forced = self._next_seeds(B)
         memory, extras = None, []
         for t in range(T):
             S[:, t] = mdp.observe(t, A[:, :t], self.accuracy_state)
             with torch.no_grad():
-                alleles, actions, memory, extra = self._act(S[:, t], t, memory)
+                alleles, actions, memory, extra = self._act(S[:, t], t, memory, forced=forced[:, t])
             A[:, t], raw[:, t] = alleles, actions
             extras.append(extra)
-        X = self.wall(A) if self.wall is not None else A
+        X = A.copy()
+        free = forced[:, 0] < 0
+        if self.wall is not None and free.any():
+            X[free] = self.wall(A[free])
         self._pending = {"S": S, "A": A, "raw": raw, "extra": extras}
         self.n_episodes += B
         return Population.new("X", X)
+
+    def _next_seeds(self, B: int) -> np.ndarray:
+        """Alleles (B, T) the episodes of this batch must take: the next seeds in the first rows, -1 elsewhere."""
+        forced = np.full((B, self.mdp.n_steps), -1, dtype=np.int64)
+        if self.seeds is not None and self.n_seeded < len(self.seeds):
+            rows = self.seeds[self.n_seeded:self.n_seeded + B]
+            forced[:len(rows)] = rows
+            self.n_seeded += len(rows)
+        return forced
 
     def _advance(self, infills=None, **kwargs):
         rewards = self.reward_model(infills)
@@ -146,19 +174,17 @@ class RLAgent(Algorithm):
         self.pop = infills
 
     def _set_optimum(self):
-        merged = self.pop if self.opt is None else Population.merge(self.opt, self.pop)
-        X = np.asarray(merged.get("X"))
-        _, first = np.unique(X, axis=0, return_index=True)
-        self.opt = filter_optimum(merged[np.sort(first)], least_infeasible=True)
+        self.opt = archive_optimum(self.opt, self.pop)
 
     # ---- subclass hooks ------------------------------------------------------------------------------------
     def _build(self, n_features: int, n_actions: int) -> None:
         """Create networks and optimisers (initialised from `self.random_state`)."""
         raise NotImplementedError
 
-    def _act(self, S, t: int, memory, greedy: bool = False):
+    def _act(self, S, t: int, memory, greedy: bool = False, forced=None):
         """Actions for the states S (B, d) of step t -> (alleles (B,), raw actions (B,), memory, extra); `greedy`
-        picks the most likely (or deterministic) action without exploration."""
+        picks the most likely (or deterministic) action without exploration; `forced` (B,) alleles >= 0 replace
+        the policy's choice in their rows (seed replay), -1 leaves it."""
         raise NotImplementedError
 
     def _learn(self, batch: dict, rewards: np.ndarray) -> None:

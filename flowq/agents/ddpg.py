@@ -53,7 +53,8 @@ class DDPG(RLAgent):
     final reward, minus a moving-average baseline (alpha 0.5) of the sampled batch's mean; after the warm-up, each
     new transition triggers one update (batch 64): critic to r + discount * (1 - done) * Q'(s', mu'(s')), actor
     up Q(s, mu(s)), soft target updates with tau. Defaults are HAQ's: actor/critic 2 x 300 hidden units, lr 1e-4 /
-    1e-3, tau 0.01, discount 1.0, replay of 128 episodes, 20 warm-up episodes; reward "haq" with the resource wall.
+    1e-3, tau 0.01, discount 1.0, replay of 128 episodes, 20 warm-up episodes; reward "haq" with the resource wall;
+    HAQ's layer embedding as state (`state="benq"` for benq Table II).
 
     Args:
         pop_size: episodes per iteration.
@@ -70,6 +71,7 @@ class DDPG(RLAgent):
     """
 
     default_reward = "haq"
+    default_state = "haq"
 
     def __init__(self, pop_size: int = 8, *, hidden=(300, 300), actor_lr: float = 1e-4, critic_lr: float = 1e-3,
                  tau: float = 0.01, discount: float = 1.0, batch_size: int = 64, replay_episodes: int = 128,
@@ -96,7 +98,7 @@ class DDPG(RLAgent):
         """Exploration sigma of episode `episode` (0-based)."""
         return self.init_delta * self.delta_decay ** max(episode - self.warmup, 0)
 
-    def _act(self, S, t, memory, greedy=False):
+    def _act(self, S, t, memory, greedy=False, forced=None):
         mu = self.actor(torch.from_numpy(np.ascontiguousarray(S))).squeeze(-1).double().numpy()
         if greedy:
             a = mu
@@ -108,6 +110,8 @@ class DDPG(RLAgent):
             uniform = self.random_state.random(len(S))
             a = np.where(episodes < self.warmup, uniform, noisy)
         a = np.clip(a, 0.0, 1.0)
+        if forced is not None:  # a seed's allele as the centre of its action bin
+            a = np.where(forced >= 0, (forced + 0.5) / self.mdp.n_actions, a)
         return continuous_to_allele(a, self.mdp.n_actions), a, memory, None
 
     def _learn(self, batch, rewards):

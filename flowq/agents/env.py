@@ -1,10 +1,19 @@
 """The quantisation MDP (one step per searched layer and operand) and its gymnasium `Env`, `QuantEnv`.
 
 An episode walks the genome's loci in order: untied, layer l's weight bits then its activation bits (HAQ's
-order); tied (b_A = b_W), one step per layer. The state is benq Table II's 10 features, each scaled to [0, 1]:
+order); tied (b_A = b_W), one step per layer. Two static states of 10 features each, scaled to [0, 1]:
+
+`state="benq"` (benq Table II):
     0 l (layer index / (n_layers - 1))   1 c_in   2 c_out   3 i_fw (input width)   4 i_fh (input height)
     5 k_w   6 k_h   7 stride   8 I_weight (1 weight step, 0 activation step)   9 a^{l-1} (previous bits / max bits)
-(columns 1-7 min-max scaled over the searched layers; FC layers have k_w = k_h = 1, stride = 0 as in benq III-A1),
+(columns 1-7 min-max scaled over the searched layers; FC layers have k_w = k_h = 1, stride = 0 as in benq III-A1);
+
+`state="haq"` (HAQ's `_build_state_embedding`, mit-han-lab/haq `lib/env/linear_quantize_env.py`):
+    0 depthwise flag   1 c_in   2 c_out   3 stride   4 kernel   5 #weights   6 input feature-map size h_in * w_in
+    7 layer index   8 previous action (previous bits / max bits)   9 weight step (1) or activation step (0)
+(columns 1-7 min-max scaled over the searched layers as HAQ normalises each column; FC layers: stride 0, kernel 1,
+feature map 1 x 1 as HAQ's linear layers);
+
 plus, with `dynamic=True`, ReLeQ 2.4's weight standard deviation (min-max scaled), State of Quantization (the
 loci not chosen yet at the largest allele, as ReLeQ starts every layer at 8 bits) and State of Relative Accuracy.
 The action is an allele index (discrete) or a value in [0, 1] mapped to the allele set with HAQ's
@@ -23,6 +32,8 @@ from hwmodels.errors import GenomeError
 
 N_STATIC = 10
 N_DYNAMIC = 3
+STATES = ("benq", "haq")
+PREVIOUS_ACTION = {"benq": 9, "haq": 8}  # column of the previous action in each state
 
 
 def continuous_to_allele(a, n_alleles: int) -> np.ndarray:
@@ -67,9 +78,13 @@ class QuantMDP:
     Args:
         problem: the `QuantProblem` whose genome the episodes build.
         dynamic: append ReLeQ's three dynamic features.
+        state: "benq" (Table II) or "haq" (HAQ's layer embedding); see the module docstring.
     """
 
-    def __init__(self, problem, dynamic: bool = False):
+    def __init__(self, problem, dynamic: bool = False, state: str = "benq"):
+        if state not in STATES:
+            raise GenomeError(f"state {state!r}; allowed: {', '.join(STATES)}")
+        self.state = state
         genome = problem.genome
         if np.any(np.asarray(problem.xu) != genome.n_alleles - 1):
             raise GenomeError("the RL agents take one action set (the bitwidths) at every locus; this problem has "
@@ -82,22 +97,41 @@ class QuantMDP:
         self.layers = np.asarray([layer for layer in genome.free_layers for _ in range(per)], dtype=np.int64)
         self.is_weight = np.asarray([1.0 if (per == 1 or k == 0) else 0.0 for _ in genome.free_layers
                                      for k in range(per)])
+        self.static = (self._haq_static if state == "haq" else self._benq_static)(problem.workload)
+        self.previous_column = PREVIOUS_ACTION[state]
+        self.alleles = np.asarray(genome.bitwidths, dtype=float)
+        self.max_bits = max([max(genome.bitwidths)] + [bits for _, bits in genome.fixed])
+        self.weight_std = _minmax(layer_weight_std(problem))[self.layers] if self.dynamic else None
+
+    def _benq_static(self, workload) -> np.ndarray:
         rows = []
         for index in self.layers:
-            layer = problem.workload[index]
+            layer = workload[index]
             fc = layer.kind == "fc"
             rows.append([index, layer.c_in, layer.c_out, layer.w_in, layer.h_in, 1 if fc else layer.k_w,
                          1 if fc else layer.k_h, 0 if fc else layer.stride])
         raw = np.asarray(rows, dtype=float)
         static = np.zeros((self.n_steps, N_STATIC))
-        static[:, 0] = raw[:, 0] / max(len(problem.workload) - 1, 1)
+        static[:, 0] = raw[:, 0] / max(len(workload) - 1, 1)
         for j in range(1, 8):
             static[:, j] = _minmax(raw[:, j])
         static[:, 8] = self.is_weight
-        self.static = static
-        self.alleles = np.asarray(genome.bitwidths, dtype=float)
-        self.max_bits = max([max(genome.bitwidths)] + [bits for _, bits in genome.fixed])
-        self.weight_std = _minmax(layer_weight_std(problem))[self.layers] if self.dynamic else None
+        return static
+
+    def _haq_static(self, workload) -> np.ndarray:
+        rows = []
+        for index in self.layers:
+            layer = workload[index]
+            fc = layer.kind == "fc"
+            rows.append([1.0 if layer.kind == "dw" else 0.0, layer.c_in, layer.c_out, 0 if fc else layer.stride,
+                         1 if fc else layer.k_h, layer.n_weights, 1 if fc else layer.h_in * layer.w_in, index])
+        raw = np.asarray(rows, dtype=float)
+        static = np.zeros((self.n_steps, N_STATIC))
+        static[:, 0] = raw[:, 0]
+        for j in range(1, 8):
+            static[:, j] = _minmax(raw[:, j])
+        static[:, 9] = self.is_weight
+        return static
 
     def observe(self, t: int, A, accuracy_state: float = 1.0) -> np.ndarray:
         """States of step `t` for a batch whose first t actions (allele indices) are A (B, t); float32 (B, d)."""
@@ -105,7 +139,7 @@ class QuantMDP:
         B = A.shape[0]
         S = np.empty((B, self.n_features), dtype=np.float32)
         S[:, :N_STATIC] = self.static[t]
-        S[:, 9] = 1.0 if t == 0 else self.alleles[A[:, t - 1]] / max(self.alleles[-1], 1.0)
+        S[:, self.previous_column] = 1.0 if t == 0 else self.alleles[A[:, t - 1]] / max(self.alleles[-1], 1.0)
         if self.dynamic:
             S[:, 10] = self.weight_std[t]
             S[:, 11] = self.quantization_state(A)
@@ -145,16 +179,17 @@ class QuantEnv(gymnasium.Env):
         continuous: Box([0, 1]) actions mapped to alleles (HAQ) instead of Discrete(n_alleles).
         dynamic: add ReLeQ's dynamic features to the observation.
         cost: hardware metric of the reward's cost (default: the first hardware objective).
+        state: "benq" (Table II) or "haq" (HAQ's layer embedding).
     """
 
     metadata = {"render_modes": []}
 
     def __init__(self, problem, reward: str = "benq", *, reward_kwargs: dict | None = None, continuous: bool = False,
-                 dynamic: bool = False, cost: str | None = None):
+                 dynamic: bool = False, cost: str | None = None, state: str = "benq"):
         gym = gymnasium
         super().__init__()
         self.problem = problem
-        self.mdp = QuantMDP(problem, dynamic=dynamic)
+        self.mdp = QuantMDP(problem, dynamic=dynamic, state=state)
         self.reward_model = RewardModel(problem, reward, reward_kwargs, cost=cost)
         self.continuous = bool(continuous)
         self.observation_space = gym.spaces.Box(0.0, 1.0, shape=(self.mdp.n_features,), dtype=np.float32)

@@ -54,10 +54,12 @@ class VPG(RLAgent):
         return self.critic(S).squeeze(-1)
 
     # ---- acting / learning ---------------------------------------------------------------------------------
-    def _act(self, S, t, memory, greedy=False):
+    def _act(self, S, t, memory, greedy=False, forced=None):
         logits, memory = self._step_logits(torch.from_numpy(np.ascontiguousarray(S)), memory)
         probs = torch.softmax(logits.double(), dim=-1).numpy()
         alleles = probs.argmax(axis=1) if greedy else sample_categorical(probs, self.random_state)
+        if forced is not None:
+            alleles = np.where(forced >= 0, forced, alleles)
         logp = np.log(np.maximum(probs[np.arange(len(alleles)), alleles], 1e-300))
         return alleles, alleles.astype(float), memory, logp
 
