@@ -24,6 +24,7 @@ from torch import nn
 
 from flowq.cache import ResultCache, cache_key, default_cache_dir, digest_bytes
 from flowq.data import ImageData, load_dataset
+from flowq.environment import DEFAULT_THREADS, torch_threads
 from flowq.errors import EvaluatorError, FlowQError, GenomeError
 from flowq.models import build_model, workload_of
 from flowq.models.training import Diverged, TrainConfig, evaluate, steps_per_epoch, train
@@ -102,9 +103,12 @@ class _Evaluator:
         quantizer: a scheme of `flowq.quant.QUANTIZER_SCHEMES` ("pact", "dorefa", "wrpn", "xnor") setting both
             (overrides weight_quantizer / act_quantizer).
         use_result_cache: look evaluated genomes up in / store them to `cache_dir/results.sqlite`.
+        threads: torch intra-op threads of everything this evaluator computes (float training, fine-tuning,
+            evaluation), whichever process runs it; part of its identity and cache keys, since psi depends on it
+            (default `flowq.environment.DEFAULT_THREADS`, 1).
 
     Raises:
-        EvaluatorError: unknown quantiser or device. WorkloadError: unknown model.
+        EvaluatorError: unknown quantiser or device, threads not an integer >= 1. WorkloadError: unknown model.
     """
 
     kind = "base"
@@ -113,10 +117,14 @@ class _Evaluator:
                  cache_dir: str | os.PathLike | None = None, data_root: str | os.PathLike | None = None,
                  image_size: int | None = None, train_config: TrainConfig | None = None,
                  weight_quantizer: str = "dorefa", act_quantizer: str = "pact", quantizer: str | None = None,
+                 threads: int = DEFAULT_THREADS,
                  use_result_cache: bool = True):
         self.model_name = str(model).lower()
         self.dataset_name = str(dataset).lower()
         self.seed = int(seed)
+        if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+            raise EvaluatorError(f"threads={threads!r}; allowed: an integer >= 1 (torch intra-op threads)")
+        self.threads = int(threads)
         self.device = _device(device)
         if quantizer is not None:
             try:
@@ -170,8 +178,13 @@ class _Evaluator:
     def _float_key(self) -> str:
         base = asdict(self.train_config)
         base.pop("finetune_lr_scale")  # fine-tuning only, the float network does not depend on it
+        base.update(self._numerics())  # training in another thread count or torch build gives other weights
         return cache_key(kind="float", model=self.model_name, dataset=self.dataset_name, seed=self.seed,
                          image_size=self.image_size, data_root=str(self.data_root), train=base)
+
+    def _numerics(self) -> dict:
+        """What changes trained weights and psi in their last bits besides the recipe: torch threads and build."""
+        return {"threads": self.threads, "torch": torch.__version__}
 
     def _float(self) -> nn.Module:
         """The pretrained float network (trained once per key and cached on disk)."""
@@ -185,7 +198,8 @@ class _Evaluator:
                 model.load_state_dict(saved["state_dict"])
                 metrics = saved["metrics"]
             else:
-                metrics = self._train_float(model, data)
+                with torch_threads(self.threads):
+                    metrics = self._train_float(model, data)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(f".tmp{os.getpid()}")
                 torch.save({"state_dict": model.state_dict(), "metrics": metrics}, tmp)
@@ -266,7 +280,8 @@ class _Evaluator:
             cached = AccuracyResult(**{k: v for k, v in hit.items() if k in _RESULT_FIELDS})
             if not cached.failed or attempts >= MAX_ATTEMPTS:
                 return cached
-        result = compute()
+        with torch_threads(self.threads):
+            result = compute()
         if cache is not None:
             value = asdict(result)
             if result.failed:
@@ -284,7 +299,8 @@ class _Evaluator:
                 "float_key": self._float_key(), "float_weights_sha256": weights,
                 "weight_quantizer": self.weight_quantizer, "act_quantizer": self.act_quantizer,
                 "data_root": None if self.data_root is None else str(self.data_root), "image_size": self.image_size,
-                **self._identity_extra(), "options": self._options()}
+                **self._numerics(), **self._identity_extra(),
+                "options": self._options()}
 
     def _identity_extra(self) -> dict:
         return {}
@@ -292,7 +308,7 @@ class _Evaluator:
     def _options(self) -> dict:
         """Constructor options that rebuild this evaluator (`flowq.flow.Flow.from_run`)."""
         options = {"weight_quantizer": self.weight_quantizer, "act_quantizer": self.act_quantizer,
-                   "device": str(self.device)}
+                   "device": str(self.device), "threads": self.threads}
         if self.quantizer is not None:
             options["quantizer"] = self.quantizer
         if self.data_root is not None:
@@ -321,7 +337,7 @@ class _Evaluator:
         self._key_parts = dict(kind=self.kind, model=self.model_name, dataset=self.dataset_name,
                                float_key=self._float_key(), bits_w=bw, bits_a=ba,
                                weight_quantizer=self.weight_quantizer, act_quantizer=self.act_quantizer,
-                               seed=self.seed, **self._fingerprint(float_weights), **extra,
+                               seed=self.seed, **self._numerics(), **self._fingerprint(float_weights), **extra,
                                **({"crossbar": self.crossbar.key()} if self.crossbar is not None else {}))
         return cache_key(**self._key_parts)
 
@@ -446,8 +462,14 @@ class FineTuneEvaluator(_Evaluator):
             (result with psi/loss on the test split, the trained quantised model, or None when training failed).
         """
         bw, ba = self._genome(bits_w, bits_a)
+        epochs = self.train_config.epochs if epochs is None else _check_epochs(epochs)
+        if not from_scratch:
+            self._float()  # trained (if not cached yet) before the clock starts
+        with torch_threads(self.threads):
+            return self._train_final(bw, ba, epochs, from_scratch)
+
+    def _train_final(self, bw: list[int], ba: list[int], epochs: float, from_scratch: bool):
         cfg = self.train_config
-        epochs = cfg.epochs if epochs is None else _check_epochs(epochs)
         start = time.perf_counter()
         data = self._data()
         torch.manual_seed(self.seed)
@@ -507,7 +529,7 @@ class LossProxyEvaluator(_Evaluator):
             index = torch.randperm(len(data.val_y), generator=torch.Generator().manual_seed(self.seed))[:n]
             x, y = data.val_x[index.to(data.val_x.device)], data.val_y[index.to(data.val_y.device)]
             float_model.eval()
-            with torch.no_grad():
+            with torch.no_grad(), torch_threads(self.threads):
                 logits = float_model(x)
                 float_loss = float(F.cross_entropy(logits, y))
                 float_psi = float((logits.argmax(1) == y).float().mean())
