@@ -97,6 +97,9 @@ def _nested(flow, problem, args):
         from flowq.plots import plot_run
 
         plot_run(data, folder)
+        from flowq.report import report_after_search
+
+        report_after_search(folder, flow.verbose, workload=problem.workload)
     return SearchResult(problem.level, data, problem, folder)
 
 

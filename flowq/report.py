@@ -1,0 +1,339 @@
+"""One self-contained HTML report of a run folder (Plotly embedded: nothing is fetched when it is viewed).
+
+    write_report(run, out=None)  RUN/report.html: for every level visited (the run and the refined runs in its
+                                 sub-folders, or the demo's levels) the Pareto front (2-D projections, a 3-D view for
+                                 three objectives; older generations' fronts fainter), the hypervolume per
+                                 generation, the leaders marked; hovering a point shows psi and every metric,
+                                 clicking it shows its b_W / b_A per layer and its per-layer hardware cost
+                                 (`flowq.hwbreakdown`, as `flowq hw --genome`); the config and environment.
+    collect_levels(run)          the results.json of every level visited, in level order
+
+Axes use the normalised objectives of `problems.base` as the PNG plots do (`flowq.plots`): psi in %, hardware
+metrics in % of the 16-bit network. The page's data sits in a JSON script element (`#flowq-data`); the browser test
+(`tests/flowq/test_report_browser.py`) reads it and the rendered DOM.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+import platform
+import sys
+import time
+import warnings
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from flowq import runs
+from flowq.plots import _display, _label
+from hwmodels.errors import FlowQError
+
+REPORT_HTML = "report.html"
+LEVEL_ORDER = ("coarse", "mid", "fine", "reram")
+#: per-layer columns of the hardware table (energy_by_level keys are spread out), in display order
+LAYER_COLUMNS = ("energy", "mac", "rf", "array", "buffer", "dram", "latency_cycles", "dram_accesses_bits",
+                 "utilization", "frac_ops", "bitops", "mapping_text")
+#: (results.json key prefix, legend label, marker symbol, colour); drawn in this order, the HV-leader's star on top
+LEADERS = (("compression", "compression leader", "square-open", "seagreen"),
+           ("accuracy", "accuracy leader", "diamond-open", "royalblue"), ("hv", "HV-leader", "star", "gold"))
+MAX_DEPTH = 4  # refined runs nest as RUN/mid/fine: sub-folders this deep are searched for levels
+
+
+def collect_levels(run) -> list[tuple[Path, dict]]:
+    """(folder, results) of the run and of every refined run below it, coarse -> fine, one per run_id.
+
+    A demo folder's top-level results.json repeats its last level (same run_id): it is listed once, as the level's
+    own folder.
+
+    Raises:
+        RunError: the run folder has no readable results.json.
+    """
+    top = runs.results_path(run).parent
+    found = {}
+    top_data = runs.read_results(top)
+    paths = [p.parent for depth in range(1, MAX_DEPTH + 1) for p in sorted(top.glob("*/" * depth + runs.RESULTS))]
+    for folder in paths:
+        try:
+            data = runs.read_results(folder)
+        except runs.RunError:
+            continue  # a foreign or broken sub-folder is not a level of this run
+        found.setdefault(data["run_id"], (folder, data))
+    if top_data["run_id"] not in found:
+        found[top_data["run_id"]] = (top, top_data)
+    order = {name: k for k, name in enumerate(LEVEL_ORDER)}
+    levels = list(found.values())
+    levels.sort(key=lambda item: (len(item[0].relative_to(top).parts), order.get(item[1]["level"], 9)))
+    return levels
+
+
+# ---- per-solution content -----------------------------------------------------------------------------------
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def _fmt(value) -> str:
+    if _number(value):
+        return f"{value:.4g}"
+    return "-" if value is None else str(value)
+
+
+def _hover(data: dict, index: int, solution: dict) -> str:
+    """Hover text: index, leader roles, psi, every numeric metric (objectives first, with % of 16-bit)."""
+    metrics = solution["metrics"]
+    roles = [label for key, label, _, _ in LEADERS if data.get(f"{key}_leader") == index]
+    lines = [f"<b>#{index}</b>" + (f" ({', '.join(roles)})" if roles else "") + " - click for layers"]
+    if _number(metrics.get("accuracy")):
+        lines.append(f"psi (validation accuracy): {100 * metrics['accuracy']:.2f} %")
+    baseline = data.get("baseline") or {}
+    names = [n for n in data["objectives"] if n != "accuracy"]
+    names += sorted(k for k in metrics if k not in names and k != "accuracy" and _number(metrics[k])
+                    and not k.startswith("accuracy_"))
+    for name in names:
+        value = metrics.get(name)
+        if not _number(value):
+            continue
+        ratio = f" ({100 * value / baseline[name]:.1f} % of 16-bit)" if _number(baseline.get(name)) and \
+            baseline[name] else ""
+        lines.append(f"{name}: {value:.4g}{ratio}")
+    for name, value in (solution.get("hw") or {}).items():
+        if name != "genes" and not name.startswith("energy."):
+            lines.append(f"hw {name}: {_fmt(value) if not isinstance(value, list) else 'x'.join(map(str, value))}")
+    lines.append(f"b_W {solution['bits_w']}")
+    lines.append(f"b_A {solution['bits_a']}")
+    return "<br>".join(lines)
+
+
+def _layer_rows(cost: dict) -> list[dict]:
+    rows = []
+    for row in cost["layers"]:
+        flat = dict(row)
+        flat.update(row.get("energy_by_level") or {})
+        rows.append({c: flat.get(c) for c in ("name",) + LAYER_COLUMNS})
+    return rows
+
+
+def _workload(config: dict, workload=None):
+    """The run's workload: `workload` (the searched problem's) when its layers are the run's, else the zoo's."""
+    names = config.get("layer_names")
+    if workload is not None and [layer.name for layer in workload] == names:
+        return workload
+    from hwmodels.zoo import get_workload
+
+    rebuilt = get_workload(config["model"], batch=int(config.get("batch") or 1))
+    if names is not None and [layer.name for layer in rebuilt] != names:
+        raise FlowQError(f"the zoo's {config['model']!r} workload has other layers than the run's network")
+    return rebuilt
+
+
+def _breakdowns(data: dict, workload=None, verbose: bool = False) -> tuple[list, str | None]:
+    """Per front solution: per-layer hardware rows and totals (`flowq.hwbreakdown.genome_cost`), or an error."""
+    from flowq.hwbreakdown import genome_cost, mapping_store, solution_spec
+
+    config = data["config"]
+    level = data["level"]
+    try:
+        workload = _workload(config, workload)
+    except (FlowQError, KeyError) as error:
+        return [None] * len(data["front"]), f"no per-layer hardware cost: the workload cannot be rebuilt ({error})"
+    out, problem = [], None
+    with mapping_store(level):
+        for solution in data["front"]:
+            try:
+                spec = solution_spec(config, solution)
+                options = {"adc_bits": solution["adc_bits"]} if level == "reram" and "adc_bits" in solution else {}
+                cost = genome_cost(workload, spec, solution["bits_w"], solution["bits_a"], level=level,
+                                   objective=config.get("mapper_objective") or "energy", **options)
+                out.append({"layers": _layer_rows(cost), "total": {k: v for k, v in cost["total"].items()
+                                                                   if _number(v)}})
+            except Exception as error:  # noqa: BLE001  the page still shows everything else, and says why
+                out.append(None)
+                problem = problem or f"no per-layer hardware cost for some solutions ({type(error).__name__}: " \
+                                     f"{str(error)[:300]})"
+    if verbose and problem:
+        print(problem, file=sys.stderr)
+    return out, problem
+
+
+# ---- figures ------------------------------------------------------------------------------------------------
+def _pareto_figure(data: dict, level_index: int, hover: list):
+    """Plotly figure: every pair of objectives side by side; history (fainter = older), front, leaders."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    names = data["objectives"]
+    pairs = list(itertools.combinations(range(len(names)), 2))
+    fig = make_subplots(rows=1, cols=len(pairs), horizontal_spacing=0.08 if len(pairs) > 1 else 0.1)
+    n_obj = len(names)
+    history = [np.asarray(F, dtype=float).reshape(-1, n_obj) for F in data.get("front_history", [])][:-1]
+    front = np.asarray([s["F"] for s in data["front"]], dtype=float).reshape(-1, n_obj)
+    old = np.vstack(history) if history else np.zeros((0, n_obj))
+    gens = np.concatenate([np.full(len(F), g + 1) for g, F in enumerate(history)]) if history else np.zeros(0)
+    opacity = 0.12 + 0.5 * gens / max(len(history), 1)  # older -> fainter
+    index = np.arange(len(front))
+    for col, (i, j) in enumerate(pairs, start=1):
+        show = col == 1
+        if len(old):
+            fig.add_trace(go.Scatter(
+                x=_display(names[i], old[:, i]), y=_display(names[j], old[:, j]), mode="markers",
+                name="fronts of earlier generations (fainter = older)", legendgroup="history", showlegend=show,
+                marker=dict(color="grey", size=7, opacity=opacity.tolist()),
+                text=[f"generation {int(g)}" for g in gens], hovertemplate="%{text}<extra></extra>"), 1, col)
+        else:  # an empty trace keeps the trace order (history, front, leaders) the same in every panel
+            fig.add_trace(go.Scatter(x=[], y=[], mode="markers", showlegend=False, hoverinfo="skip"), 1, col)
+        fig.add_trace(go.Scatter(
+            x=_display(names[i], front[:, i]), y=_display(names[j], front[:, j]), mode="markers",
+            name=f"final front ({len(front)} solutions)", legendgroup="front", showlegend=show,
+            marker=dict(color="crimson", size=10, line=dict(color="black", width=0.5)),
+            customdata=[[level_index, int(k)] for k in index], text=hover,
+            hovertemplate="%{text}<extra></extra>"), 1, col)
+        for key, label, symbol, colour in LEADERS:
+            k = data.get(f"{key}_leader")
+            if k is None or not len(front):
+                continue
+            fig.add_trace(go.Scatter(
+                x=[_display(names[i], front[k:k + 1, i])[0]], y=[_display(names[j], front[k:k + 1, j])[0]],
+                mode="markers", name=f"{label} (#{k})", legendgroup=key, showlegend=show,
+                marker=dict(symbol=symbol, size=18 if symbol == "star" else 20, color=colour,
+                            line=dict(color="black" if symbol == "star" else colour, width=1 if symbol == "star"
+                                      else 3)),
+                customdata=[[level_index, int(k)]], text=[hover[k]], hovertemplate="%{text}<extra></extra>"),
+                1, col)
+        fig.update_xaxes(title_text=_label(names[i]), row=1, col=col)
+        fig.update_yaxes(title_text=_label(names[j]), row=1, col=col)
+    fig.update_layout(height=460, margin=dict(l=60, r=20, t=80, b=60), hovermode="closest",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.04, x=0), template="plotly_white")
+    return fig
+
+
+def _pareto_3d(data: dict, level_index: int, hover: list):
+    import plotly.graph_objects as go
+
+    names = data["objectives"]
+    front = np.asarray([s["F"] for s in data["front"]], dtype=float).reshape(-1, 3)
+    hv = data.get("hv_leader")
+    colours = ["gold" if k == hv else "crimson" for k in range(len(front))]
+    fig = go.Figure(go.Scatter3d(
+        x=_display(names[0], front[:, 0]), y=_display(names[1], front[:, 1]), z=_display(names[2], front[:, 2]),
+        mode="markers", marker=dict(size=[9 if k == hv else 5 for k in range(len(front))], color=colours,
+                                    line=dict(color="black", width=1)),
+        customdata=[[level_index, k] for k in range(len(front))], text=hover, hovertemplate="%{text}<extra></extra>",
+        name="final front"))
+    fig.update_layout(height=460, margin=dict(l=0, r=0, t=30, b=0), template="plotly_white",
+                      title=dict(text="3-D view (gold: HV-leader; drag to rotate)", font=dict(size=13)),
+                      scene=dict(xaxis_title=_label(names[0]), yaxis_title=_label(names[1]),
+                                 zaxis_title=_label(names[2])))
+    return fig
+
+
+def _hv_figure(data: dict):
+    import plotly.graph_objects as go
+
+    hv = [v if _number(v) else None for v in data["hypervolume"]]
+    fig = go.Figure(go.Scatter(x=list(range(1, len(hv) + 1)), y=hv, mode="lines+markers", name="hypervolume",
+                               hovertemplate="generation %{x}: HV %{y:.5f}<extra></extra>"))
+    ref = data.get("ref_point")
+    fig.update_layout(height=300, margin=dict(l=60, r=20, t=80, b=50), template="plotly_white",
+                      title=dict(text="hypervolume per generation" + (f" (reference point {ref})" if ref else ""),
+                                 font=dict(size=13)),
+                      xaxis=dict(title="generation", dtick=1 if len(hv) <= 20 else None), yaxis_title="hypervolume")
+    return fig
+
+
+# ---- page ---------------------------------------------------------------------------------------------------
+def _environment() -> dict:
+    versions = {}
+    for package in ("flowq", "numpy", "numba", "pymoo", "torch", "plotly"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {"python": platform.python_version(), "platform": platform.platform(), "packages": versions,
+            "written": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+
+
+def _level_payload(folder: Path, top: Path, data: dict, level_index: int, hardware: bool, verbose: bool,
+                   workload=None) -> dict:
+    hover = [_hover(data, k, s) for k, s in enumerate(data["front"])]
+    breakdown, problem = [None] * len(data["front"]), None
+    if hardware and data["front"]:
+        breakdown, problem = _breakdowns(data, workload, verbose)
+    figures = {"pareto": _pareto_figure(data, level_index, hover) if len(data["objectives"]) >= 2 else None,
+               "pareto3d": _pareto_3d(data, level_index, hover) if len(data["objectives"]) == 3 else None,
+               "hv": _hv_figure(data)}
+    relative = folder.relative_to(top).as_posix()
+    return {
+        "label": f"{data['level']} ({relative if relative != '.' else 'this folder'})", "level": data["level"],
+        "folder": str(folder), "objectives": data["objectives"], "layer_names": data["config"].get("layer_names"),
+        "n_generations": len(data["hypervolume"]), "hypervolume": data["hypervolume"][-1] if data["hypervolume"]
+        else None, "constraints": data.get("constraints"), "complete": data.get("complete"),
+        "leaders": {key: data.get(f"{key}_leader") for key in runs.PICKS},
+        "solutions": [{"bits_w": s["bits_w"], "bits_a": s["bits_a"], "hw": s.get("hw"),
+                       "metrics": {k: v for k, v in s["metrics"].items() if _number(v)},
+                       "breakdown": b} for s, b in zip(data["front"], breakdown)],
+        "hardware_note": problem,
+        "figures": {k: (json.loads(f.to_json()) if f is not None else None) for k, f in figures.items()},
+        "run": {k: data.get(k) for k in ("run_id", "algorithm", "seed", "pop_size", "n_gen", "n_accuracy_evaluations",
+                                         "seconds", "evaluator", "baseline", "baseline_bits", "ref_point")},
+        "config": data["config"],
+    }
+
+
+def build_report(run, *, hardware: bool = True, verbose: bool = False, workload=None) -> str:
+    """The report's HTML text for run folder `run` (see the module docstring).
+
+    Args:
+        run: run folder (or its results.json).
+        hardware: compute every front solution's per-layer hardware cost (False: bitwidths only).
+        workload: the searched network's workload (list of `Layer`); default: rebuilt from the run's model name.
+    """
+    from plotly.offline import get_plotlyjs
+
+    top = runs.results_path(run).parent
+    levels = collect_levels(run)
+    payload = {"title": f"FlowQ run {top.name or top}", "folder": str(top),
+               "levels": [_level_payload(folder, top, data, k, hardware, verbose, workload)
+                          for k, (folder, data) in enumerate(levels)],
+               "environment": _environment()}
+    data_json = json.dumps(runs._jsonable(payload)).replace("</", "<\\/")
+    template = (Path(__file__).with_name("report_template.html")).read_text(encoding="utf-8")
+    return (template.replace("{{TITLE}}", html.escape(payload["title"]))
+            .replace("{{PLOTLYJS}}", get_plotlyjs().replace("</script", "<\\/script"))
+            .replace("{{DATA}}", data_json))
+
+
+def write_report(run, out=None, *, hardware: bool = True, verbose: bool = False, workload=None) -> Path:
+    """Write the HTML report of run folder `run` to `out` (default RUN/report.html); returns its path (arguments:
+    `build_report`).
+
+    Raises:
+        RunError: no readable results.json. FlowQError: plotly is not installed.
+    """
+    if not Path(run).exists():
+        raise runs.RunError(f"{run} does not exist; pass a run folder written by `flowq search`")
+    if out is not None and not str(out).strip():
+        raise FlowQError("--out '': give the HTML file to write, or leave --out out for RUN/report.html")
+    try:
+        import plotly  # noqa: F401
+    except ImportError:
+        raise FlowQError("the HTML report needs plotly: pip install plotly (FlowQ installs it by default)") from None
+    text = build_report(run, hardware=hardware, verbose=verbose, workload=workload)
+    path = Path(out) if out is not None else runs.results_path(run).parent / REPORT_HTML
+    runs.write_atomic(path, text)
+    return path
+
+
+def report_after_search(run, verbose: bool = False, workload=None) -> Path | None:
+    """`write_report` at the end of a search: a report that cannot be written warns instead of failing the finished
+    search (its results are already on disk; `flowq report RUN` retries). Returns the path, or None."""
+    try:
+        path = write_report(run, workload=workload)
+    except Exception as error:  # noqa: BLE001  the search itself succeeded and its files are written
+        warnings.warn(f"report.html not written ({type(error).__name__}: {error}); run `flowq report {run}` to "
+                      f"retry", stacklevel=2)
+        return None
+    if verbose:
+        print(f"report: {path}", file=sys.stderr, flush=True)
+    return path
