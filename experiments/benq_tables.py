@@ -10,7 +10,8 @@ A row reports the most accurate evaluated genome that meets the threshold. W8A8 
 activations) and DoReFa. Fig. 4: cosine similarity and Manhattan distance between the th = 0.8 tile policies
 and W8A8. --quick: LeNet-5 on digits, 4 episodes x 2 iterations per agent; --full: VGG-16 (FlowQ's CIFAR VGG, not
 benq's pytorch-playground VGG) on CIFAR-10, 600 episodes. Writes benq_table5.csv, benq_table6.csv, benq.json,
-benq_fig4.png into --out.
+benq_fig4.png into --out. Before any search, Table V's W8A8 tile counts are reproduced on the `reram-benq`
+preset (benq's own VGG, `benq_vgg`, and torchvision ResNet-18), hardware only: benq_tiles.md/.csv.
 
     python experiments/benq_tables.py --quick
     python experiments/benq_tables.py --full --data-dir ~/data/cifar-10-batches-py
@@ -39,8 +40,45 @@ PAPER_TABLE5 = {("ddpg", 0.8): (92.56, 66), ("ddpg", 0.7): (91.96, 58), ("ddpg",
 #: benq Table VI verbatim (VGG on CIFAR-10): method -> (top-1 %, energy mJ).
 PAPER_TABLE6 = {"ddpg": (90.89, 2.78), "ppo": (90.50, 2.77), "vpg": (89.30, 2.76), "pact": (92.69, 3.50),
                 "dorefa": (92.59, 3.50)}
+#: benq Table V's W8A8 tile counts: VGG (per layer, total) and ResNet-18 (total).
+PAPER_VGG_TILES = (1, 2, 4, 6, 12, 20, 40, 1)
+PAPER_TOTAL_TILES = {"vgg (benq)": 86, "resnet18": 121}
+TILES_PRESET = "reram-benq"
 #: benq Fig. 4(b): Manhattan distance of the th = 0.8 policy to W8A8 (DDPG 12, PPO 22, VPG 24).
 PAPER_MANHATTAN_TO_W8A8 = {"ddpg": 12, "ppo": 22, "vpg": 24}
+
+
+def benq_vgg() -> list:
+    """benq's VGG (pytorch-playground's CIFAR-10 VGG: conv3x3 128-128-M-256-256-M-512-512-M, a 3x3 conv to 1024
+    channels without padding on the 4x4 map, M, fc 1024 -> 10): 7 convs and one fc."""
+    from hwmodels.workload import conv, fc
+
+    return [conv("conv1", 3, 128, 32, h_in=32, w_in=32), conv("conv2", 128, 128, 32, h_in=32, w_in=32),
+            conv("conv3", 128, 256, 16, h_in=16, w_in=16), conv("conv4", 256, 256, 16, h_in=16, w_in=16),
+            conv("conv5", 256, 512, 8, h_in=8, w_in=8), conv("conv6", 512, 512, 8, h_in=8, w_in=8),
+            conv("conv7", 512, 1024, 2, h_in=4, w_in=4), fc("fc", 1024, 10)]
+
+
+def w8a8_tiles(workload, preset: str = TILES_PRESET) -> list:
+    """Tiles per layer of `workload` at W8A8 on a ReRAM preset."""
+    spec = load_reram_spec(preset)
+    n = len(workload)
+    return [int(layer["tiles"]) for layer in evaluate_network(workload, spec, [8] * n, [8] * n).layers]
+
+
+def tiles_table() -> tuple[list, list]:
+    """benq Table V's W8A8 tile counts on `TILES_PRESET`: rows per layer of benq's VGG and network totals."""
+    vgg = w8a8_tiles(benq_vgg())
+    rows = [{"network": "vgg (benq)", "layer": f"layer {k + 1}", "tiles": t, "tiles_paper": p}
+            for k, (t, p) in enumerate(zip(vgg, PAPER_VGG_TILES))]
+    totals = {"vgg (benq)": sum(vgg), "resnet18": sum(w8a8_tiles(get_workload("resnet18")))}
+    rows += [{"network": name, "layer": "total", "tiles": totals[name], "tiles_paper": PAPER_TOTAL_TILES[name]}
+             for name in totals]
+    exact = all(r["tiles"] == r["tiles_paper"] for r in rows)
+    notes = [f"W8A8 tiles on {TILES_PRESET}: VGG {totals['vgg (benq)']} (per layer {', '.join(map(str, vgg))}; "
+             f"paper 86), ResNet-18 {totals['resnet18']} (paper 121): "
+             f"{'every count equals the paper' if exact else 'NOT all equal to the paper'}."]
+    return rows, notes
 
 
 def best_under(front: list, metric: str, limit: float) -> dict | None:
@@ -61,6 +99,10 @@ def main(argv=None) -> int:
                             help="cost predictors to run (default both)")
 
     run, args = common.parse_args("benq_tables", __doc__.splitlines()[0], argv, extra)
+    tile_rows, tile_notes = tiles_table()
+    paths = common.write_table(run, "benq_tiles", f"benq Table V W8A8 tile counts on {TILES_PRESET}",
+                               [("network", "network", "s"), ("layer", "layer", "s"), ("tiles", "tiles", "d"),
+                                ("paper", "tiles_paper", "d")], tile_rows)
     model = QUICK_MODEL if run.quick else FULL_MODEL
     budget = run.budget if run.quick or run.custom_budget else common.Budget(8, FULL_EPISODES // 8)
     pact = common.evaluator(run, model)

@@ -35,7 +35,7 @@ TILE_FORMULAS = ("benq", "neurosim")
 MAPPINGS = ("im2col",)
 ENERGY_UNITS = ("pJ", "normalised")
 PRESET_DIR = Path(__file__).resolve().parents[1] / "presets"
-RERAM_PRESETS = ("reram-neurosim", "reram-bwq", "reram-puma")
+RERAM_PRESETS = ("reram-neurosim", "reram-benq", "reram-bwq", "reram-puma")
 # DNN+NeuroSim SarADC.cpp: power per column (0.538 r + 4.375) uW (22 nm LP)
 _SAR_SLOPE, _SAR_OFFSET = 0.538, 4.375
 
