@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,8 +27,9 @@ from flowq.cache import ResultCache, cache_key, default_cache_dir, digest_bytes
 from flowq.data import ImageData, load_dataset
 from flowq.environment import DEFAULT_THREADS, torch_threads
 from flowq.errors import EvaluatorError, FlowQError, GenomeError
-from flowq.models import build_model, workload_of
+from flowq.models import build_model, custom, model_name, workload_of
 from flowq.models.training import Diverged, TrainConfig, evaluate, steps_per_epoch, train
+from flowq.progress import Phase
 from flowq.quant import quantize_model
 from flowq.quant.quantizers import ACTIVATION_QUANTIZERS, WEIGHT_QUANTIZERS, check_bits, quantizer_scheme
 
@@ -106,6 +108,8 @@ class _Evaluator:
         threads: torch intra-op threads of everything this evaluator computes (float training, fine-tuning,
             evaluation), whichever process runs it; part of its identity and cache keys, since psi depends on it
             (default `flowq.environment.DEFAULT_THREADS`, 1).
+        weights: a file with the model's pretrained float state dict (`torch.save(model.state_dict(), f)`, or
+            {"state_dict": ...}): it is the float network (no float training); its accuracy is measured once.
 
     Raises:
         EvaluatorError: unknown quantiser or device, threads not an integer >= 1. WorkloadError: unknown model.
@@ -118,8 +122,9 @@ class _Evaluator:
                  image_size: int | None = None, train_config: TrainConfig | None = None,
                  weight_quantizer: str = "dorefa", act_quantizer: str = "pact", quantizer: str | None = None,
                  threads: int = DEFAULT_THREADS,
-                 use_result_cache: bool = True):
-        self.model_name = str(model).lower()
+                 use_result_cache: bool = True, weights: str | os.PathLike | None = None):
+        self.model_name = model_name(model)
+        self._model = model if isinstance(model, nn.Module) else self.model_name  # what build_model is given
         self.dataset_name = str(dataset).lower()
         self.seed = int(seed)
         if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
@@ -136,13 +141,20 @@ class _Evaluator:
                                  f"{', '.join(WEIGHT_QUANTIZERS)}; activations: {', '.join(ACTIVATION_QUANTIZERS)}")
         self.quantizer = quantizer
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-        self.data_root = data_root
+        self.data_root = None if data_root is None else str(Path(data_root).expanduser().resolve())  # recorded
         self.image_size = image_size
         self.train_config = train_config or TrainConfig()
         self.weight_quantizer = weight_quantizer
         self.act_quantizer = act_quantizer
         self.use_result_cache = use_result_cache
-        build_model(self.model_name)  # fail early on an unknown model name (cheap)
+        if custom.is_spec(self._model):
+            custom.load_factory(self._model)  # fail early on a spec that does not import
+        elif not isinstance(self._model, nn.Module):
+            build_model(self._model)  # fail early on an unknown model name (cheap)
+        self.weights = None if weights is None else str(Path(weights).expanduser().resolve())
+        if self.weights is not None and not Path(self.weights).is_file():
+            raise EvaluatorError(f"--weights {self.weights}: no such file (a torch.save'd state dict of the model)")
+        self._weights_digest = None if self.weights is None else digest_bytes(Path(self.weights).read_bytes())
         self._state: _State | None = None
         self._workload = None
 
@@ -161,7 +173,7 @@ class _Evaluator:
 
     def _new_model(self) -> nn.Module:
         data = self._data()
-        return build_model(self.model_name, data.num_classes, data.input_shape).to(self.device)
+        return build_model(self._model, data.num_classes, data.input_shape).to(self.device)
 
     @property
     def workload(self):
@@ -179,46 +191,105 @@ class _Evaluator:
         base = asdict(self.train_config)
         base.pop("finetune_lr_scale")  # fine-tuning only, the float network does not depend on it
         base.update(self._numerics())  # training in another thread count or torch build gives other weights
+        extra = {}
+        if self._model is not self.model_name or custom.is_spec(self._model):  # the user's own definition
+            extra["model_def"] = self._fingerprint(float_weights=False)["model_def"]
+        if self.weights is not None:  # pretrained weights: the file's content is the float network
+            extra = dict(extra, weights=self._weights_digest)
+            base = None
         return cache_key(kind="float", model=self.model_name, dataset=self.dataset_name, seed=self.seed,
-                         image_size=self.image_size, data_root=str(self.data_root), train=base)
+                         image_size=self.image_size, data_root=str(self.data_root), train=base, **extra)
 
     def _numerics(self) -> dict:
         """What changes trained weights and psi in their last bits besides the recipe: torch threads and build."""
         return {"threads": self.threads, "torch": torch.__version__}
+
+    def prepare(self) -> None:
+        """Build the one-off state in this process: data, and the float network (trained once if not cached).
+        Parallel executors call it in the driver before shipping the evaluator, so that workers load the float
+        network instead of all training it at once."""
+        self._fingerprint()
 
     def _float(self) -> nn.Module:
         """The pretrained float network (trained once per key and cached on disk)."""
         data = self._data()
         if self._state.float_model is None:
             key = self._float_key()
-            path = self.cache_dir / "models" / f"{self.model_name}-{self.dataset_name}-seed{self.seed}-{key}.pt"
+            slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.model_name)[-48:]
+            path = self.cache_dir / "models" / f"{slug}-{self.dataset_name}-seed{self.seed}-{key}.pt"
             model = self._new_model()
-            if path.is_file():
+            start = time.perf_counter()
+            if self.weights is not None:
+                metrics, self._float_source = self._pretrained(model, data), "weights"
+            elif path.is_file():
                 saved = torch.load(path, map_location=self.device, weights_only=True)
                 model.load_state_dict(saved["state_dict"])
-                metrics = saved["metrics"]
+                metrics, self._float_source = saved["metrics"], "cache"
             else:
                 with torch_threads(self.threads):
-                    metrics = self._train_float(model, data)
+                    metrics, self._float_source = self._train_float(model, data), "trained"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(f".tmp{os.getpid()}")
                 torch.save({"state_dict": model.state_dict(), "metrics": metrics}, tmp)
                 os.replace(tmp, path)  # atomic: concurrent workers never read a half-written file
             model.eval()
+            self._float_seconds = time.perf_counter() - start
             self._state.float_model, self._state.float_metrics, self._state.float_key = model, metrics, key
         return self._state.float_model
 
+    _float_source = None  # how this process got the float network: "trained", "cache" or "weights" (None: not yet)
+
+    def float_phase(self) -> str | None:
+        """A summary line part on the float network of this process (None when it was not needed)."""
+        if self._state is None or self._float_source is None:
+            return None
+        metrics = self._state.float_metrics
+        psi = f"validation accuracy {100 * float(metrics['val_accuracy']):.2f} %"
+        if self._float_source == "trained":
+            return f"float training {self._float_seconds:.1f} s ({psi})"
+        if self._float_source == "weights":
+            return f"pretrained weights {self.weights} measured in {self._float_seconds:.1f} s ({psi})"
+        return f"float network from the cache ({psi})"
+
+    def _pretrained(self, model: nn.Module, data: ImageData) -> dict:
+        """Load `self.weights` into `model`; its validation and test accuracy (fractions), no training."""
+        try:
+            saved = torch.load(self.weights, map_location=self.device, weights_only=True)
+        except Exception as error:
+            raise EvaluatorError(f"--weights {self.weights}: not a torch state dict ({type(error).__name__}: "
+                                 f"{error})") from None
+        state = saved.get("state_dict", saved) if isinstance(saved, dict) else saved
+        if not isinstance(state, dict):
+            raise EvaluatorError(f"--weights {self.weights}: holds a {type(state).__name__}, expected a state dict "
+                                 f"(torch.save(model.state_dict(), path))")
+        try:
+            model.load_state_dict(state)
+        except RuntimeError as error:
+            raise EvaluatorError(f"--weights {self.weights} does not fit {self.model_name} built for "
+                                 f"{data.num_classes} classes and input {data.input_shape}: "
+                                 f"{' '.join(str(error).split())[:400]}") from None
+        val_acc, val_loss = evaluate(model, data.val_x, data.val_y)
+        test_acc, test_loss = evaluate(model, data.test_x, data.test_y)
+        return {"val_accuracy": val_acc, "val_loss": val_loss, "test_accuracy": test_acc, "test_loss": test_loss,
+                "train_seconds": 0.0, "weights": self.weights}
+
     def _train_float(self, model: nn.Module, data: ImageData) -> dict:
         torch.manual_seed(self.seed)
-        model.load_state_dict(build_model(self.model_name, data.num_classes, data.input_shape).state_dict())
+        model.load_state_dict(build_model(self._model, data.num_classes, data.input_shape).state_dict())
         generator = torch.Generator().manual_seed(self.seed)
         cfg = self.train_config
         start = time.perf_counter()
-        steps = cfg.epochs * steps_per_epoch(len(data.train_y), cfg.batch_size)
+        per_epoch = steps_per_epoch(len(data.train_y), cfg.batch_size)
+        steps = cfg.epochs * per_epoch
+        phase = Phase(f"[float {self.model_name}/{self.dataset_name}]", steps, "step")
+        phase.start(f"training the float network: {cfg.epochs} epochs ({steps} steps) on {self.device.type}, "
+                    f"{self.threads} thread(s); cached for later runs")
         train(model, data.train_x, data.train_y, steps=steps, lr=cfg.lr, config=cfg, generator=generator,
-              padding=data.padding, flip=data.flip)
+              padding=data.padding, flip=data.flip,
+              on_step=lambda step: phase.step(note=f"epoch {(step - 1) // per_epoch + 1}/{cfg.epochs}"))
         val_acc, val_loss = evaluate(model, data.val_x, data.val_y)
         test_acc, test_loss = evaluate(model, data.test_x, data.test_y)
+        phase.end(f"validation accuracy {100 * val_acc:.2f} %")
         return {"val_accuracy": val_acc, "val_loss": val_loss, "test_accuracy": test_acc, "test_loss": test_loss,
                 "train_seconds": time.perf_counter() - start}
 
@@ -315,6 +386,8 @@ class _Evaluator:
             options["data_root"] = str(self.data_root)
         if self.image_size is not None:
             options["image_size"] = self.image_size
+        if self.weights is not None:
+            options["weights"] = self.weights
         return options
 
     def _fingerprint(self, float_weights: bool = True) -> dict:

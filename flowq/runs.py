@@ -45,7 +45,20 @@ TRAINED, TRAINED_JSON, TRAINED_WEIGHTS, TRAINED_ONNX = "trained", "trained.json"
 REQUIRED_KEYS = ("schema_version", "run_id", "complete", "level", "objectives", "constraints", "front",
                  "hv_leader", "hypervolume", "config")
 #: problem settings a resumed run must share with the run it continues (level, model, hardware, genome).
-RESUME_KEYS = ("level", "model", "dataset", "hw", "dataflow", "bitwidths", "tie", "fixed_bits", "batch")
+RESUME_KEYS = ("level", "model", "dataset", "hw", "dataflow", "bitwidths", "tie", "fixed_bits", "batch",
+               "objectives", "constraints", "soga_threshold", "mapper_objective")
+#: search settings a resumed run cannot change (the checkpoint holds the algorithm, its population and random
+#: state): results.json key -> the option that sets it. `--gen`, `--workers`, `--dask`, `--quiet` are applied.
+RESUME_FIXED = {"algorithm": "--algo", "seed": "--seed", "pop_size": "--pop"}
+#: evaluator identity keys -> the option that sets them (the rest are named as they are)
+EVALUATOR_OPTIONS = {"kind": "--evaluator", "epochs": "--epochs", "weight_quantizer": "--quantizer",
+                     "act_quantizer": "--quantizer", "data_root": "--data-dir", "seed": "--evaluator-seed",
+                     "float_key": "--weights / the float network's recipe", "model": "--model",
+                     "dataset": "--dataset"}
+#: evaluator identity keys a resume may change: the float-weight hash (known only after training), the per-worker
+#: thread count (`--workers` is applied) and the constructor options (device placement)
+RESUME_FREE_IDENTITY = frozenset({"float_weights_sha256", "threads", "options"})
+
 PICKS = ("hv", "accuracy", "compression")
 
 
@@ -53,21 +66,68 @@ class RunError(FlowQError, ValueError):
     """A run folder is missing, unreadable, of another schema, or holds a different run than expected."""
 
 
-# ---- writing ---------------------------------------------------------------------------------------------
-def write_atomic(path, data) -> None:
-    """Write text or bytes to `path`: temporary file in the same folder, flush + fsync, then atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+#: Permissions of the files FlowQ writes (tempfile.mkstemp makes 0600): readable like the PNGs, minus the umask.
+FILE_MODE = 0o666
+
+
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()  # read once, at import (os.umask can only be read by setting it)
+
+
+def check_output_folder(folder, what: str = "--out") -> Path:
+    """Create `folder` if needed and prove it writable (a probe file is written and removed), before any work.
+
+    Raises:
+        RunError: an empty path, a path that is a file, or a folder that cannot be created or written (read-only,
+            permissions, /proc, disk full), naming the path and the reason.
+    """
+    if folder is None or str(folder).strip() == "":
+        raise RunError(f"{what} {str(folder)!r}: give a folder path")
+    folder = Path(folder).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise RunError(f"{what} {folder}: is a file, not a folder; give a folder path")
     try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".flowq-write-probe.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        raise RunError(f"{what} {folder}: cannot write there ({error.strerror or error}); give a writable "
+                       f"folder") from None
+    return folder
+
+
+def write_atomic(path, data) -> None:
+    """Write text or bytes to `path`: temporary file in the same folder, flush + fsync, then atomic rename; the
+    file gets `FILE_MODE` minus the umask (0644 under the usual umask 022).
+
+    Raises:
+        RunError: the file cannot be written (read-only folder, disk full, ...); the old file, if any, is kept.
+    """
+    path = Path(path)
+    mode = "wb" if isinstance(data, bytes) else "w"
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        os.fchmod(fd, FILE_MODE & ~_UMASK)
         with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as error:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise RunError(f"{path}: cannot write it ({error.strerror or error}); finished files in {path.parent} are "
+                       f"kept") from None
     except BaseException:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
         raise
 
@@ -311,7 +371,11 @@ def prepare_folder(folder, config: dict, *, resume: bool = False, force: bool = 
         RunError: the folder holds a run and neither resume nor force is given; or resume finds a different
             problem, or nothing to resume from.
     """
-    folder = Path(folder)
+    folder = check_output_folder(folder)
+    if resume and not (folder / CHECKPOINT).is_file():
+        raise RunError(f"--resume: {folder} has no {CHECKPOINT} to resume from (" +
+                       ("the run finished or never checkpointed" if holds_run(folder) else "no run there") +
+                       "); drop --resume to start a new run" + (" with --force" if holds_run(folder) else ""))
     if not holds_run(folder):
         return False
     if force and not resume:
@@ -320,9 +384,6 @@ def prepare_folder(folder, config: dict, *, resume: bool = False, force: bool = 
     if not resume:
         raise RunError(f"{folder} already holds a run: pass --resume to continue it, --force to overwrite it, or "
                        f"another --out")
-    if not (folder / CHECKPOINT).is_file():
-        raise RunError(f"{folder} has no {CHECKPOINT} to resume from (the run finished or never checkpointed); "
-                       f"pass --force to start over")
     previous = read_results(folder).get("config", {})
     changed = [f"{k}: {previous.get(k)!r} -> {config.get(k)!r}" for k in RESUME_KEYS
                if _jsonable(previous.get(k)) != _jsonable(config.get(k))]
@@ -330,6 +391,29 @@ def prepare_folder(folder, config: dict, *, resume: bool = False, force: bool = 
         raise RunError(f"--resume of {folder} with a different problem ({'; '.join(changed)}); resume with the "
                        f"run's settings, or start a new run with --force or another --out")
     return True
+
+
+def check_resume_settings(folder, meta: dict, evaluator_identity: dict | None = None) -> None:
+    """Refuse a resume whose search settings differ from the run's: `meta` holds algorithm, seed and pop_size as
+    requested, `evaluator_identity` the requested evaluator's identity (its float-weight hash may be missing).
+
+    Raises:
+        RunError: naming every option that differs, with the run's value and the one given.
+    """
+    data = read_results(folder)
+    changed = [f"{option} {meta[key]!r} (the run's: {data.get(key)!r})" for key, option in RESUME_FIXED.items()
+               if key in meta and key in data and _jsonable(meta[key]) != _jsonable(data.get(key))]
+    recorded = data.get("evaluator")
+    if evaluator_identity is not None and isinstance(recorded, dict):
+        keys = sorted(k for k in set(recorded) | set(evaluator_identity) if k not in RESUME_FREE_IDENTITY
+                      and _jsonable(recorded.get(k)) != _jsonable(evaluator_identity.get(k)))
+        if keys:
+            options = sorted({EVALUATOR_OPTIONS.get(k, k) for k in keys})
+            changed.append(f"{', '.join(options)} (evaluator {', '.join(keys)} differ from the run's)")
+    if changed:
+        raise RunError(f"--resume of {folder} cannot change " + "; ".join(changed) + ": the checkpoint continues "
+                       f"the run's own search. Resume without them (--gen, --workers, --dask, --quiet apply), or "
+                       f"start a new run with --force or another --out")
 
 
 # ---- picking a solution --------------------------------------------------------------------------------
