@@ -72,12 +72,20 @@ class ResultCache:
         path: sqlite file; its folder is created.
 
     Raises:
-        FlowQError: the file exists but is not a FlowQ result cache (or not sqlite at all).
+        FlowQError: the file exists but is not a FlowQ result cache (or not sqlite at all), or its folder cannot be
+            made or written (FLOWQ_CACHE_DIR a file, read-only, disk full); the message names the path.
     """
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path).expanduser()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise FlowQError(f"result cache folder {self.path.parent}: cannot create it ({error.strerror or error}); "
+                             f"set FLOWQ_CACHE_DIR to a writable folder") from None
+        if self.path.exists() and not self.path.is_file():
+            raise FlowQError(f"result cache {self.path} is not a file; remove it or set FLOWQ_CACHE_DIR to another "
+                             f"folder")
         self._retry(lambda db: db.execute("PRAGMA journal_mode=WAL"))  # persistent: stored in the file
         self._retry(self._create, write=True)
 
@@ -112,7 +120,10 @@ class ResultCache:
             try:
                 db = self._connect()
             except sqlite3.OperationalError as error:
-                if not _locked(error) or attempt == RETRIES - 1:
+                if not _locked(error):
+                    raise FlowQError(f"result cache {self.path}: cannot open it ({error}); check that the folder is "
+                                     f"writable, or set FLOWQ_CACHE_DIR to another folder") from None
+                if attempt == RETRIES - 1:
                     raise
                 time.sleep(delay * (1 + random.random()))
                 delay = min(1.0, 2 * delay)
@@ -132,7 +143,10 @@ class ResultCache:
                     return value
                 return action(db)
             except sqlite3.OperationalError as error:
-                if not _locked(error) or attempt == RETRIES - 1:
+                if not _locked(error):
+                    raise FlowQError(f"result cache {self.path}: {error} (read-only, disk full or damaged?); check "
+                                     f"the file, or set FLOWQ_CACHE_DIR to another folder") from None
+                if attempt == RETRIES - 1:
                     raise
                 time.sleep(delay * (1 + random.random()))
                 delay = min(1.0, 2 * delay)
