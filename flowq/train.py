@@ -4,6 +4,10 @@
                                the genome), pick, epochs, mode, search accuracy (validation psi), float network
     RUN/trained/model.pt       the quantised model's state_dict with its bits
     RUN/trained/model.onnx     weights on their quantisation grids, per-layer bits as metadata (needs onnx)
+    RUN/trained/model_qdq.onnx, model_qonnx.onnx
+                               `export=("qdq", "qonnx")`: standard quantised ONNX (`flowq.quantized_onnx`), each
+                               run on the validation split and compared with the PyTorch model (trained.json
+                               "exports": argmax agreement, largest logit difference)
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ ACCURACY_KEYS_PREFIX = "accuracy"
 
 def train_run(run, *, pick="hv", epochs: float | None = None, from_scratch: bool = True, out=None,
               evaluator_kwargs: dict | None = None, evaluator_seed: int | None = None,
-              verbose: bool = False) -> dict:
+              verbose: bool = False, export=()) -> dict:
     """Train the picked genome of run folder `run` and write `out` (default RUN/trained).
 
     The evaluator is a `FineTuneEvaluator` with the run's recorded model, dataset, quantiser, data folder and own
@@ -33,6 +37,7 @@ def train_run(run, *, pick="hv", epochs: float | None = None, from_scratch: bool
         out: output folder.
         evaluator_kwargs: evaluator options (device, quantizer, data_root, ...).
         evaluator_seed: overrides the run's evaluator seed.
+        export: standard quantised ONNX files to write and check: any of "qdq", "qonnx" (`flowq.quantized_onnx`).
 
     Returns:
         The trained.json content plus "folder".
@@ -42,6 +47,9 @@ def train_run(run, *, pick="hv", epochs: float | None = None, from_scratch: bool
     from flowq.accuracy import FineTuneEvaluator
     from flowq.export import export_onnx, onnx_available
 
+    from flowq.quantized_onnx import check_export_formats
+
+    export = check_export_formats(export)  # a missing onnxruntime / qonnx is reported before training
     data = runs.read_results(run)
     index, solution = runs.pick(data, pick)
     config, recorded = data["config"], dict(data.get("evaluator") or {})
@@ -89,5 +97,23 @@ def train_run(run, *, pick="hv", epochs: float | None = None, from_scratch: bool
         else:
             summary["onnx"] = None
             summary["onnx_skipped"] = "onnx is not installed (pip install onnx)"
+        if export:
+            summary["exports"] = _export_checked(model, evaluator._data(), folder, export, {
+                "bits_w": bits_w, "bits_a": bits_a, "model": config["model"], "test_accuracy": result.psi}, verbose)
     runs.write_trained(folder, summary)
     return dict(summary, folder=str(folder))
+
+
+def _export_checked(model, data, folder: Path, formats, metadata: dict, verbose: bool) -> dict:
+    """Write each standard quantised ONNX file and run it on the validation split against the PyTorch model."""
+    from flowq.quantized_onnx import FILES, check, export_quantized
+
+    out = {}
+    for fmt in formats:
+        path = export_quantized(model, data.val_x[:1], folder / FILES[fmt], fmt, metadata)
+        out[fmt] = {"file": FILES[fmt], "split": "validation", **check(path, model, data.val_x, fmt)}
+        if verbose:
+            print(f"{FILES[fmt]}: {out[fmt]['runtime']} on {out[fmt]['images']} validation images: argmax agrees "
+                  f"on {100 * out[fmt]['argmax_agreement']:.2f} %, largest logit difference "
+                  f"{out[fmt]['max_abs_logit_diff']:.3g}", file=sys.stderr, flush=True)
+    return out
