@@ -128,6 +128,12 @@ class SearchMonitor(Callback):
         self.problem = None
         self.started = time.perf_counter()
         self._checkpoint_warned = False
+        self.trackers: list = []  # flowq.tracking trackers, told about every generation (never pickled)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["trackers"] = []  # event writers hold files and threads: a checkpoint never carries them
+        return state
 
     # pymoo hooks
     def initialize(self, algorithm) -> None:
@@ -185,6 +191,8 @@ class SearchMonitor(Callback):
         self._last_notify = now
         if self.out is not None:
             self._write_generation(algorithm)
+        for tracker in getattr(self, "trackers", ()):  # a monitor unpickled from an older checkpoint has none
+            tracker.generation(self, len(self.hypervolume))
 
     def _refresh(self, i: int) -> None:
         problem = self.problem
