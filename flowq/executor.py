@@ -9,6 +9,12 @@ dies is replaced and its task retried on another worker (`retries` times, then t
 receive the evaluator's configuration only (it pickles without its data or networks) and build the heavy state
 once per process, on first use. `graceful_stop()` turns SIGINT / SIGTERM into "finish the candidates in flight,
 then raise `SearchInterrupted`".
+
+Threads: FlowQ's evaluators set their own torch thread count for everything they compute (`threads`, default
+`flowq.environment.DEFAULT_THREADS`), so psi is the same whichever executor runs them. A worker starts with
+`cores // n_workers` threads, which only evaluators that do not manage their own threads use. Before parallel
+executors ship an evaluator, its `prepare()` (when it has one) runs in the driver: the float network is trained
+(or loaded) once there instead of by every worker at the same time.
 """
 
 from __future__ import annotations
@@ -20,12 +26,14 @@ import signal
 import sys
 import threading
 import traceback
+import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+from flowq.environment import cores as _cores
 from hwmodels.errors import FlowQError
 
 #: Times a task whose worker died is resubmitted before the candidate is recorded as failed.
@@ -167,6 +175,7 @@ class Executor:
 
     name = "serial"
     n_workers = 1
+    _warned_threads = False
 
     def map(self, fn: Callable, items: Sequence, *, on_done: Callable | None = None) -> list[Outcome]:
         """`fn(item)` for every item, one task each, as `Outcome`s in item order.
@@ -183,7 +192,23 @@ class Executor:
 
     def evaluate(self, evaluator, genomes: Sequence, *, on_done: Callable | None = None) -> list[Outcome]:
         """`evaluator.evaluate(bits_w, bits_a)` for each (bits_w, bits_a) in `genomes` (see `map`)."""
+        genomes = list(genomes)
+        if genomes and self.n_workers > 1:
+            self._prepare(evaluator)
         return self.map(self._task(evaluator), genomes, on_done=on_done)
+
+    def _prepare(self, evaluator) -> None:
+        """In the driver, before tasks ship: `evaluator.prepare()` (one-off state such as the float network, which
+        every worker would otherwise build at the same time), and a warning when the workers' threads
+        (`evaluator.threads` each) exceed the cores."""
+        prepare = getattr(evaluator, "prepare", None)
+        if callable(prepare):
+            prepare()
+        threads = getattr(evaluator, "threads", None)
+        if isinstance(threads, int) and self.n_workers * threads > _cores() and not self._warned_threads:
+            self._warned_threads = True
+            warnings.warn(f"{self.n_workers} workers x {threads} torch threads each > {_cores()} cores: the "
+                          f"workers slow each other down (use --threads 1 with --workers)", stacklevel=3)
 
     def _task(self, evaluator) -> Callable:
         return lambda item: evaluator.evaluate(*item)  # serial: keep the driver's evaluator and its warm state
@@ -219,13 +244,6 @@ class Executor:
 SerialExecutor = Executor
 
 
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def _visible_gpus() -> tuple:
     if "torch" not in sys.modules:
         return ()
@@ -234,13 +252,13 @@ def _visible_gpus() -> tuple:
 
 
 class ProcessExecutor(Executor):
-    """A local pool of `n_workers` spawned processes, each with `cores // n_workers` torch threads (at least 1)
-    and, on a multi-GPU host, its own GPU (CUDA_VISIBLE_DEVICES, round robin).
+    """A local pool of `n_workers` spawned processes and, on a multi-GPU host, one GPU each (CUDA_VISIBLE_DEVICES,
+    round robin). FlowQ's evaluators run with their own `threads`; other callables with `threads` each.
 
     Args:
         n_workers: worker processes (>= 1).
         retries: resubmissions of a task whose worker died (the pool is rebuilt), then the candidate fails.
-        threads: torch threads per worker (default cores // n_workers).
+        threads: torch threads a worker starts with (default cores // n_workers, at least 1).
     """
 
     name = "processes"
@@ -254,7 +272,7 @@ class ProcessExecutor(Executor):
         self._pool = None
 
     def describe(self) -> str:
-        return f"processes:{self.n_workers} ({self.threads} torch thread(s) each)"
+        return f"processes:{self.n_workers}"
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -339,7 +357,7 @@ class DaskExecutor(Executor):
 
     Args:
         address: scheduler address ("tcp://host:8786") or "local:N" to start an in-process LocalCluster of N
-            single-threaded worker processes (each with cores // N torch threads).
+            single-task worker processes (starting with cores // N torch threads; FlowQ's evaluators use their own).
         retries: extra attempts for a task whose worker died.
     """
 

@@ -48,7 +48,7 @@ def sgd(model: nn.Module, config: TrainConfig, lr: float) -> torch.optim.SGD:
 
 
 def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, steps: int, lr: float, config: TrainConfig,
-          generator: torch.Generator, padding: int = 0, flip: bool = False) -> float:
+          generator: torch.Generator, padding: int = 0, flip: bool = False, on_step=None) -> float:
     """Train `model` for `steps` SGD steps with a cosine-decayed learning rate; returns the last loss.
 
     Args:
@@ -56,6 +56,7 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, steps: int, lr:
         steps: optimiser steps (an epoch is ceil(len(x) / batch_size)).
         lr: starting learning rate.
         generator: CPU generator for shuffling and augmentation (the run is deterministic given it on CPU).
+        on_step: called as `on_step(step)` after each optimiser step (1-based), e.g. for progress lines.
 
     Raises:
         Diverged: the loss became NaN or inf.
@@ -75,6 +76,8 @@ def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, steps: int, lr:
             optimizer.step()
             schedule.step()
             step += 1
+            if on_step is not None:
+                on_step(step)
             if step >= steps:
                 break
     return loss_value
