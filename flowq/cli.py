@@ -139,6 +139,10 @@ def _add_model_options(parser):
     parser.add_argument("--data-dir", default=None, help="folder of the cifar10 / imagefolder dataset")
     parser.add_argument("--device", default=None, help="evaluator device: cpu, cuda, cuda:N (default: cuda if "
                         "available)")
+    parser.add_argument("--threads", type=_positive_int, default=None,
+                        help="torch threads of every accuracy evaluation (default 1: the same in serial, --workers "
+                             "and Dask workers, so psi does not depend on the executor or machine; another count "
+                             "gives other, equally valid numbers under another cache key)")
     parser.add_argument("--evaluator-seed", type=_seed, default=None,
                         help="seed of the float network and fine-tuning (default 0; independent of --seed)")
 
@@ -270,6 +274,8 @@ def _evaluator_options(args) -> dict:
     for name, key in (("quantizer", "quantizer"), ("data_dir", "data_root"), ("device", "device")):
         if getattr(args, name, None) is not None:
             options[key] = getattr(args, name)
+    if getattr(args, "threads", None) is not None:
+        options["threads"] = args.threads
     return options
 
 

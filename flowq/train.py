@@ -54,7 +54,8 @@ def train_run(run, *, pick="hv", epochs: float | None = None, from_scratch: bool
     index, solution = runs.pick(data, pick)
     config, recorded = data["config"], dict(data.get("evaluator") or {})
     options = {k: v for k, v in dict(recorded.get("options") or {}).items()
-               if k in ("quantizer", "weight_quantizer", "act_quantizer", "data_root", "image_size", "device")}
+               if k in ("quantizer", "weight_quantizer", "act_quantizer", "data_root", "image_size", "device",
+                        "threads")}
     options.update(evaluator_kwargs or {})
     if "quantizer" in (evaluator_kwargs or {}):
         options.pop("weight_quantizer", None)
