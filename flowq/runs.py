@@ -54,10 +54,10 @@ RESUME_FIXED = {"algorithm": "--algo", "seed": "--seed", "pop_size": "--pop"}
 EVALUATOR_OPTIONS = {"kind": "--evaluator", "epochs": "--epochs", "weight_quantizer": "--quantizer",
                      "act_quantizer": "--quantizer", "data_root": "--data-dir", "seed": "--evaluator-seed",
                      "float_key": "--weights / the float network's recipe", "model": "--model",
-                     "dataset": "--dataset"}
-#: evaluator identity keys a resume may change: the float-weight hash (known only after training), the per-worker
-#: thread count (`--workers` is applied) and the constructor options (device placement)
-RESUME_FREE_IDENTITY = frozenset({"float_weights_sha256", "threads", "options"})
+                     "dataset": "--dataset", "threads": "--threads", "torch": "the torch version"}
+#: evaluator identity keys a resume may change: the float-weight hash (known only after training) and the constructor
+#: options (device placement); the thread count changes psi (`flowq.environment`), so it is not free
+RESUME_FREE_IDENTITY = frozenset({"float_weights_sha256", "options"})
 
 PICKS = ("hv", "accuracy", "compression")
 
