@@ -33,23 +33,40 @@ ACCURACY = "accuracy"
 FAILED = "accuracy_failed"  # metrics key: True when the candidate's accuracy evaluation failed (NaN, exception)
 FAILED_F = 1e6  # objective value of a failed candidate: worse than any real one, so the GA ranks it last
 MAXIMISED = frozenset({"throughput", "ctc", "utilization"})
-EVALUATORS = ("finetune", "proxy")
+EVALUATORS = ("finetune", "proxy", "shared")
+#: Constructor options that only one evaluator kind takes (dropped when a run is refined with another kind).
+KIND_OPTIONS = {"proxy": ("batch_size",), "shared": ("bits", "shared_epochs", "n_random", "distill",
+                                                     "finetune_steps", "calibration_images")}
 
 
 def make_evaluator(kind: str = "finetune", model: str = "resnet20", dataset: str = "digits", *,
                    epochs: float | None = None, seed: int = 0, **kwargs):
-    """Build an accuracy evaluator by name ("finetune" or "proxy"); torch is imported only here.
+    """Build an accuracy evaluator by name; torch is imported only here.
 
     Args:
-        kind: "finetune" (FineTuneEvaluator, hw-flowq 3.2.1) or "proxy" (LossProxyEvaluator).
+        kind: "finetune" (FineTuneEvaluator, hw-flowq 3.2.1), "proxy" (LossProxyEvaluator) or "shared"
+            (`flowq.shared_eval.SharedEvaluator`, one weight-sharing any-precision network).
         model, dataset: names understood by `flowq.accuracy`.
         epochs: fine-tuning epochs (finetune only; None keeps the evaluator's default).
         seed: evaluator seed.
+
+    Raises:
+        GenomeError: unknown kind. EvaluatorError: an option another kind owns (e.g. epochs with "shared").
     """
     if kind not in EVALUATORS:
         raise GenomeError(f"evaluator={kind!r}; allowed: {', '.join(EVALUATORS)}")
     from flowq import accuracy
+    from flowq.errors import EvaluatorError
+    from flowq.shared_eval import SharedEvaluator
 
+    if kind == "shared":
+        if epochs is not None:
+            raise EvaluatorError(f"epochs={epochs!r} sets the finetune evaluator's length; the shared evaluator "
+                                 f"fine-tunes a candidate only with --shared-finetune STEPS")
+        return SharedEvaluator(model, dataset, seed=seed, **kwargs)
+    foreign = sorted(set(kwargs) & set(KIND_OPTIONS["shared"]))
+    if foreign:
+        raise EvaluatorError(f"{', '.join(foreign)}: options of --evaluator shared, not of {kind}")
     if kind == "finetune":
         if epochs is not None:
             kwargs["epochs"] = epochs
