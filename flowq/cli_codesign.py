@@ -112,14 +112,16 @@ def solution_spec(genome_path, hw_space=None):
         FlowQError: a front entry without a space to decode it (give --hw-space), or an unknown space.
     """
     from hwmodels.space import load_space
+    from problems.codesign import IGNORED_FIELDS, searched_space
 
     path = Path(genome_path)
     try:
         data = json.loads((path / "results.json" if path.is_dir() else path).read_text())
     except (OSError, ValueError):  # incl. JSONDecodeError, UnicodeDecodeError
         return None  # the bits reader reports unreadable files with its own message
-    space_source = hw_space
+    space_source, level = hw_space, None
     if isinstance(data, dict) and "front" in data:
+        level = data.get("level")
         config = data.get("config")
         space_source = space_source or (config.get("hw_space") if isinstance(config, dict) else None)
         index, front = data.get("hv_leader"), data["front"]
@@ -133,4 +135,10 @@ def solution_spec(genome_path, hw_space=None):
     if space_source is None:
         raise FlowQError(f"--genome {genome_path}: a co-design solution; give --hw-space (the space it was "
                          f"searched in) to rebuild its accelerator")
-    return load_space(space_source).decode(genes)
+    space = load_space(space_source)
+    # the search dropped the genes its level ignores (problems.codesign.searched_space): decode in that space
+    levels = [level] if isinstance(level, str) and level in IGNORED_FIELDS else list(IGNORED_FIELDS)
+    for candidate in [searched_space(space, lv) for lv in levels]:
+        if isinstance(genes, list) and len(genes) == candidate.n_genes:
+            return candidate.decode(genes)
+    return space.decode(genes)

@@ -90,6 +90,12 @@ class EnergyLaw:
         slope = (ys[k + 1] - ys[k]) / (xs[k + 1] - xs[k])
         return float(math.exp(ys[k] + slope * (x - xs[k])))
 
+    def outside(self, size: float) -> bool:
+        """Whether `size` lies outside the tabulated sizes, i.e. its energy is extrapolated (loglog) or clamped
+        (linear) rather than interpolated."""
+        sizes = [p[0] for p in self.points]
+        return not min(sizes) <= size <= max(sizes)
+
 
 @dataclass(frozen=True)
 class Gene:
@@ -212,14 +218,39 @@ class DesignSpace:
         return np.asarray(out, dtype=np.int64)
 
     def hw_params(self, genes) -> dict:
-        """Plain-JSON hardware parameters of a genome: the gene fields, the law-derived energies and the area."""
+        """Plain-JSON hardware parameters of a genome: the gene fields, the law-derived energies, the area, and
+        `extrapolated` (the energies priced outside their law's table, `extrapolated`) when there are any."""
         spec = self.decode(genes)
         params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.fields_of(genes).items()}
         for law in self.energy_laws:
             if law.size_field in params:
                 params[f"energy.{law.energy_key}"] = getattr(spec.energy, law.energy_key)
         params["area_mm2"] = self.area(genes)
+        outside = self.extrapolated(genes)
+        if outside:
+            params["extrapolated"] = outside
         return params
+
+    def extrapolated(self, genes) -> list:
+        """Law-derived energies of a genome priced outside the law's tabulated sizes (e.g. a 64 KB buffer below
+        hw-flowq Table 1's 128 KB): one "energy.<key>: <field> = <size> outside [<min>, <max>]" per law."""
+        values = self.fields_of(genes)
+        out = []
+        for law in self.energy_laws:
+            size = values.get(law.size_field)
+            if size is not None and law.outside(size):
+                sizes = [p[0] for p in law.points]
+                out.append(f"energy.{law.energy_key}: {law.size_field} = {size:g} outside the table's "
+                           f"[{min(sizes):g}, {max(sizes):g}] ({law.interpolation} law "
+                           f"{'extrapolated' if law.interpolation == 'loglog' else 'clamped'})")
+        return out
+
+    def without(self, names) -> "DesignSpace":
+        """The space with the genes `names` removed (their fields keep the base spec's values)."""
+        keep = tuple(g for g in self.genes if g.name not in set(names))
+        if len(keep) == len(self.genes):
+            return self
+        return replace(self, genes=keep, name=f"{self.name}-without-{'-'.join(sorted(names))}")
 
     def area(self, genes) -> float:
         """Area (mm^2) of a hardware genome."""

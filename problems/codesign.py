@@ -46,6 +46,30 @@ from problems.base import ACCURACY, FAILED, QuantProblem, _load_workload
 
 STRATEGIES = ("joint", "nested")
 AREA = "area"
+#: spec fields a level's cost model never reads: genes that set only these are not searched at that level (Mid
+#: models tiling and DRAM traffic, not the spatial dataflow), so they cannot triplicate solutions.
+IGNORED_FIELDS = {"mid": frozenset({"dataflow"}), "fine": frozenset()}
+
+
+def searched_space(space: DesignSpace, level: str) -> DesignSpace:
+    """`space` without the genes whose every field the level ignores (`IGNORED_FIELDS`)."""
+    ignored = IGNORED_FIELDS.get(level, frozenset())
+    return space.without([g.name for g in space.genes if set(g.fields) <= ignored])
+
+
+def merge_equal_objectives(front: list) -> list:
+    """Front solutions (results.json entries with "F" and "hw") with equal objective vectors merged into the first
+    of them, which lists the others' hardware under `hw_alternatives` (e.g. the same bits on other buffer sizes
+    when area is not an objective). Order kept."""
+    merged, index = [], {}
+    for solution in front:
+        key = tuple(round(float(v), 12) for v in solution["F"])
+        if key in index:
+            merged[index[key]].setdefault("hw_alternatives", []).append(solution.get("hw"))
+        else:
+            index[key] = len(merged)
+            merged.append(dict(solution))
+    return merged
 
 
 def snap_bits(bits: np.ndarray, supported) -> np.ndarray:
@@ -120,16 +144,18 @@ class CodesignProblem(QuantProblem):
         model: zoo / model name, e.g. "resnet20".
         space: a `DesignSpace`, a packaged space name ("spatial") or a space YAML path.
         level: hardware level of the cost model, "fine" or "mid" (Mid: no energy; cheaper).
-        objectives: metric names (default: accuracy, energy, latency_cycles at Fine; accuracy,
-            dram_accesses_bits, latency_cycles at Mid); `area` is one of the metrics.
+        objectives: metric names (default: accuracy, energy, latency_cycles, area at Fine; accuracy,
+            dram_accesses_bits, latency_cycles, area at Mid: hardware of another area is another design).
+    Genes that set only fields the level ignores (`IGNORED_FIELDS`, e.g. the dataflow at Mid) are dropped from
+    `space` (`searched_space`).
         constraints: {metric: limit}, limits relative to the reference hardware's 16-bit metrics (module doc).
         bitwidths: searched allele set (default: the base spec's bitwidths).
         Other arguments: as `QuantProblem` (dataset, evaluator, workload, tie, fixed_bits, batch,
             mapper_objective, accuracy_cache, epochs, seed).
     """
 
-    DEFAULTS = {"fine": (ACCURACY, "energy", "latency_cycles"), "mid": (ACCURACY, "dram_accesses_bits",
-                                                                        "latency_cycles")}
+    DEFAULTS = {"fine": (ACCURACY, "energy", "latency_cycles", AREA), "mid": (ACCURACY, "dram_accesses_bits",
+                                                                              "latency_cycles", AREA)}
 
     def __init__(self, model: str = "resnet20", space="spatial", *, level: str = "fine", dataset: str = "digits",
                  evaluator=None, workload=None, objectives=None, constraints=None, bitwidths=None,
@@ -139,7 +165,7 @@ class CodesignProblem(QuantProblem):
             raise GenomeError(f"co-design level {level!r}; allowed: {', '.join(self.DEFAULTS)} (Coarse has no "
                               f"memory hierarchy to design)")
         self.level = level
-        self.space = space if isinstance(space, DesignSpace) else load_space(space)
+        self.space = searched_space(space if isinstance(space, DesignSpace) else load_space(space), level)
         self._init_kwargs = dict(model=model, space=self.space, level=level, dataset=dataset, evaluator=evaluator,
                                  workload=workload, objectives=objectives, constraints=constraints,
                                  bitwidths=bitwidths, tie=tie, fixed_bits=fixed_bits, batch=batch,

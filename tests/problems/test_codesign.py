@@ -33,7 +33,7 @@ from hwmodels.spec import AcceleratorSpec, load_spec
 from hwmodels.zoo import get_workload
 from problems import MidProblem
 from problems.codesign import (AccuracyBudget, CodesignProblem, common_objectives, front_of, nested_search,
-                               snap_bits)
+                               searched_space, snap_bits)
 
 OBJECTIVES = ("accuracy", "latency_cycles", "area")
 PRESETS = ("spatial-168", "spatial-256", "spatial-1024")
@@ -88,10 +88,12 @@ def test_operators_only_produce_legal_genomes(small_problem, seed, n):
 
 
 def test_every_hardware_genome_decodes_and_evaluates(small_problem):
-    # the whole wide space: each of its 1728 points is a legal spec; a sample is costed end to end
+    # the whole wide space: each of its 1728 points is a legal spec; a sample is costed end to end (at Mid without
+    # the dataflow gene, which Mid ignores: 576 points searched)
     problem = small_problem
     H = problem.space.enumerate()
-    assert len(H) == problem.space.size == 4 * 4 * 3 * 2 * 2 * 3 * 3
+    assert len(H) == problem.space.size == 4 * 4 * 3 * 2 * 2 * 3
+    assert "dataflow" not in [g.name for g in problem.space.genes]
     rng = np.random.default_rng(0)
     rows = H[rng.choice(len(H), 12, replace=False)]
     bits = np.tile(problem.genome.bits.uniform(2), (len(rows), 1))
@@ -110,7 +112,8 @@ def test_accuracy_is_evaluated_once_per_bits_across_hardware():
     metrics = problem.evaluate_metrics(np.hstack([H, np.tile(b, (9, 1))]))
     assert stub.calls == 1 and problem.n_accuracy_evaluations == 1 and problem.n_hw_evaluations == 9
     assert len({m["accuracy"] for m in metrics}) == 1
-    assert len({m["area"] for m in metrics}) == 3  # 3 buffer sizes among the first 9 points (pe_array 8x8)
+    # the first 9 points (Mid searches no dataflow): pe_array 8x8 with its 7 buffers, 12x14 with 2 -> 9 areas
+    assert len({m["area"] for m in metrics}) == 9
     problem.evaluate_metrics(np.hstack([H[:2], np.tile(b, (2, 1))]))
     assert stub.calls == 1 and problem.n_hw_evaluations == 9  # both caches hit
 
@@ -217,7 +220,7 @@ def test_cli_codesign_search_writes_hw_and_area_and_hw_prints_the_spec(tmp_path,
         assert data["config"]["hw_space"] == "spatial" and data["front"]
         for solution in data["front"]:
             hw = solution["hw"]
-            spec = load_space("spatial").decode(hw["genes"])
+            spec = searched_space(load_space("spatial"), "mid").decode(hw["genes"])  # Mid searches no dataflow
             assert (hw["pe_rows"], hw["pe_cols"], hw["buffer_size_bits"]) == (spec.pe_rows, spec.pe_cols,
                                                                                 spec.buffer_size_bits)
             assert solution["metrics"]["area"] == pytest.approx(area_mm2(spec))
@@ -229,7 +232,7 @@ def test_cli_codesign_search_writes_hw_and_area_and_hw_prints_the_spec(tmp_path,
     path.write_text(capsys.readouterr().out)
     data = json.loads((tmp_path / "joint" / "results.json").read_text())
     leader = data["front"][data["hv_leader"]]
-    assert load_spec(str(path)) == load_space("spatial").decode(leader["hw"]["genes"])
+    assert load_spec(str(path)) == searched_space(load_space("spatial"), "mid").decode(leader["hw"]["genes"])
     assert main(common + ["--out", str(tmp_path / "bad"), "--hw-space", "no-such-space"]) == 2
     assert main(common[:4] + ["coarse"] + common[5:] + ["--out", str(tmp_path / "bad2")]) == 2
     assert "no-such-space" in capsys.readouterr().err
