@@ -4,7 +4,8 @@ Adds two hardware parameters to Coarse: the global-buffer capacity (`spec.buffer
 bandwidth (`spec.dram_bw_bits_per_cycle`). The PE array stays ideal (no register files, no dataflow): every PE
 busy at its vectorised / bit-serial rate. Per layer, the buffer-level tiling and DRAM loop order with the least
 DRAM traffic are searched with the Fine mapper's own kernels (`hwmodels.fine._tiling`, capacities in bits, so
-lower precision lets bigger tiles fit), which guarantees Fine traffic >= Mid traffic >= Coarse traffic.
+lower precision lets bigger tiles fit; tile extents ceil-divided with their padding counted as Fine counts it; the
+spec's bypass and psum width as Fine has them), which guarantees Fine traffic >= Mid traffic >= Coarse traffic.
 
     latency_cycles = max(ideal compute cycles, DRAM bits / bandwidth)
     throughput     = MACs / latency_cycles
@@ -32,21 +33,24 @@ def best_tiling(layer, b_w: int, b_a: int, b_out: int, spec: AcceleratorSpec) ->
     Args:
         layer: the `Layer`.
         b_w, b_a, b_out: weight, input and output bitwidths in bits.
-        spec: supplies `buffer_size_bits` (psums are 2*max(b_w, b_a) + ceil(log2(reduction)) bits, hw-flowq 3.3.1).
+        spec: supplies `buffer_size_bits`, `bypass` and the psum width (2*max(b_w, b_a) + ceil(log2(reduction))
+            bits, hw-flowq 3.3.1, capped at word_bits under Timeloop accounting as Fine caps it, `_tiling.psum_cap`).
 
     Returns:
-        (traffic_bits, tile extents [N, G, M, C, P, Q, R, S], loop-order index into `config.LOOP_ORDERS`).
+        (traffic_bits, tile extents [N, G, M, C, P, Q, R, S] (ceil-divided: the DRAM loop runs ceil(n / t) times
+        and pads its last step), loop-order index into `config.LOOP_ORDERS`).
 
     Raises:
         MappingError: not even a tile of one element per dimension fits the buffer.
     """
-    key = (layer.shape_key, int(b_w), int(b_a), int(b_out), spec.b_max, spec.buffer_size_bits)
+    cap = _tiling.psum_cap(spec)
+    key = (layer.shape_key, int(b_w), int(b_a), int(b_out), spec.buffer_size_bits, cap, tuple(spec.bypass))
     found = _TILING_MEMO.get(key)
     if found is None:
-        b_psum = int(_tiling._psum_bits(int(b_w), int(b_a), layer.reduction_size, 0))
+        b_psum = int(_tiling._psum_bits(int(b_w), int(b_a), layer.reduction_size, cap))
         status, bits, tile, order, _ = _tiling._best_buffer_tiling(
             _tiling.layer_bounds(layer), _tiling.layer_geometry(layer), int(b_w), int(b_a), int(b_out), b_psum,
-            int(spec.buffer_size_bits))
+            int(spec.buffer_size_bits), int(spec.bypasses("weights")), int(spec.bypasses("inputs")))
         if status != config.STATUS_OK:
             raise MappingError(f"layer {layer.name!r}: no buffer tile fits buffer_size_bits="
                                f"{spec.buffer_size_bits} even with every loop bound tiled to 1; enlarge the buffer")

@@ -1,13 +1,14 @@
-"""Buffer-level tiling kernels shared by Mid and Fine: divisor tilings, footprints in bits, DRAM reuse counting.
+"""Buffer-level tiling kernels shared by Mid and Fine: tilings, footprints in bits, DRAM reuse counting.
 
-Mid (`hwmodels/mid.py`) and the Fine mapper's outer level use exactly these functions, so the Fine DRAM traffic
-of any mapping is >= the minimum `_best_buffer_tiling` returns for the same buffer and bitwidths.
+Mid (`hwmodels/mid.py`) and the Fine mapper's outer level use exactly these functions, and Mid's tiler tries every
+tile extent Fine can reach (ceil-divided, padding counted as Fine counts it), so the Fine DRAM traffic of any
+mapping is >= the minimum `_best_buffer_tiling` returns for the same buffer, bitwidths, psum width and bypass.
 
 Conventions (all arrays int64, C-contiguous; dimension indices from `hwmodels.config`):
     bounds  (8,)  loop bounds [N, G, M, C, P, Q, R, S]: batch, groups, output channels per group, input channels
                   per group, output rows, output columns, kernel rows, kernel columns (`layer_bounds`).
-    tile    (8,)  buffer-level tile extents; each divides its bound. The DRAM-level loop over tiles of dim d runs
-                  `bounds[d] // tile[d]` times.
+    tile    (8,)  buffer-level tile extents. The DRAM-level loop over tiles of dim d runs `bounds[d] // tile[d]`
+                  times; with imperfect extents `bounds` are the padded bounds (tile x trips).
     order   int   index into `config.LOOP_ORDERS` (6 permutations of the three relevance groups NPQ / M / CRS,
                   innermost first; G is always outermost).
     geom    (4,)  [stride_h, stride_w, h_in, w_in]: input rows/columns actually stored (padding is never fetched).
@@ -53,6 +54,12 @@ def _psum_bits(b_w, b_a, reduction_size, cap):
     return width
 
 
+def psum_cap(spec) -> int:
+    """Psum width cap in bits: word_bits under Timeloop accounting (its eyeriss_like keeps psums in 16-bit words),
+    0 (uncapped, 2b + ceil(log2(reduction))) otherwise."""
+    return int(spec.word_bits) if spec.accounting == "timeloop" else 0
+
+
 @njit(cache=True, **config.NJIT_FLAGS)
 def _divisors(n):
     """All divisors of n >= 1, ascending (int64 array)."""
@@ -84,6 +91,24 @@ def _divisor_table(bounds):
         for k in range(divs.shape[0]):
             table[d, k] = divs[k]
     return table, counts
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _ceil_values(n, lo, cap):
+    """Distinct ceil(n / t), t = 1..n, within [lo, cap], ascending: the only factors (unrolling or tile extents)
+    worth trying for a loop of n iterations. Any other factor f has a smaller one with the same trip count
+    ceil(n / f), which pads the loop less; every cost term is non-decreasing in the padded bound at a fixed trip
+    count."""
+    out = np.empty(2 * int(np.sqrt(n)) + 3, dtype=np.int64)
+    k = 0
+    last = -1
+    for t in range(n, 0, -1):  # ascending f
+        f = (n + t - 1) // t
+        if f != last and lo <= f <= cap:
+            out[k] = f
+            k += 1
+        last = f
+    return out[:k]
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
@@ -243,48 +268,123 @@ def _dram_by_order(bounds, tile, geom, bits, out_bits, out_visits):
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
-def _best_buffer_tiling(bounds, geom, b_w, b_a, b_out, b_psum, buffer_bits):
-    """Minimum DRAM traffic over every divisor tiling that fits the buffer x every loop order.
+def _once_bits(padded, geom, bits):
+    """DRAM bits if every tensor of the padded nest crossed once: weights and outputs padded, every stored input
+    of the padded N, G, C (a lower bound of `_dram_by_order` in every order)."""
+    w = 1
+    o = 1
+    for d in range(config.N_DIMS):
+        if config.RELEVANT[config.TENSOR_W, d] == 1:
+            w *= padded[d]
+        if config.RELEVANT[config.TENSOR_O, d] == 1:
+            o *= padded[d]
+    return w * bits[0] + _stored_inputs(padded, geom) * bits[1] + o * bits[2]
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _tiling_search(bounds, table, counts, geom, bits, f_w, f_a, buffer_bits, state, best_tile):
+    """Odometer over the tile extents of `table` (ascending per dim): every tile that fits x every loop order.
+
+    state (3,) int64 [best bits (-1: none yet), best order, fitting tiles] and best_tile (8,) are updated in place;
+    only a strictly smaller traffic replaces the best. f_w, f_a: footprint widths of weights / inputs (0 when
+    bypassed)."""
+    idx = np.zeros(config.N_DIMS, dtype=np.int64)
+    tile = np.ones(config.N_DIMS, dtype=np.int64)
+    padded = np.ones(config.N_DIMS, dtype=np.int64)
+    by_order = np.empty((config.N_ORDERS, 3), dtype=np.int64)
+    visits = np.empty(config.N_ORDERS, dtype=np.int64)
+    while True:
+        for d in range(config.N_DIMS):
+            tile[d] = table[d, idx[d]]
+            padded[d] = tile[d] * ((bounds[d] + tile[d] - 1) // tile[d])
+        fits = _footprint_bits(padded, tile, geom, f_w, f_a, bits[2], bits[3]) <= buffer_bits
+        if fits:
+            state[2] += 1
+            if state[0] < 0 or _once_bits(padded, geom, bits) < state[0]:
+                _dram_by_order(padded, tile, geom, bits, by_order, visits)
+                for order in range(config.N_ORDERS):
+                    order_bits = by_order[order, 0] + by_order[order, 1] + by_order[order, 2]
+                    if state[0] < 0 or order_bits < state[0]:
+                        state[0] = order_bits
+                        state[1] = order
+                        best_tile[:] = tile
+        if not _odometer_next(idx, counts, fits or _footprint_lb_bits(padded, tile, geom, f_w, f_a, bits[2],
+                                                                       bits[3]) <= buffer_bits):
+            break
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _padded_table(bounds, geom, bits, best_bits):
+    """Per dim, the ceil-divided tile extents t = ceil(n / k) (`_ceil_values`) that can still beat `best_bits`.
+
+    Padding a dim d by rho = (padded bound) / n >= 1 multiplies the once-through size of every tensor indexed by d
+    (weights and outputs; inputs through N, G, C only) by rho, and prod(rho) >= 1 + sum(rho - 1) over the dims, so
+    any tile's traffic is >= `_once_bits(bounds)` + sum_d (rho_d - 1) S_d, S_d the once-through bits of the tensors
+    indexed by d. An extent whose own term already reaches `best_bits` cannot give a smaller traffic: dropped.
+    Divisors (rho = 1) are always kept. Returns (table (8, width), counts (8,)) like `_divisor_table`."""
+    base = _once_bits(bounds, geom, bits)
+    w_el, i_el, o_el = _tile_elems(bounds, bounds, geom)
+    i_all = _stored_inputs(bounds, geom)
+    width = 1
+    for d in range(config.N_DIMS):
+        width = max(width, 2 * int(np.sqrt(bounds[d])) + 3)
+    table = np.ones((config.N_DIMS, width), dtype=np.int64)
+    counts = np.zeros(config.N_DIMS, dtype=np.int64)
+    for d in range(config.N_DIMS):
+        share = 0.0
+        if config.RELEVANT[config.TENSOR_W, d] == 1:
+            share += w_el * bits[0]
+        if config.RELEVANT[config.TENSOR_O, d] == 1:
+            share += o_el * bits[2]
+        if d == config.DIM_N or d == config.DIM_G or d == config.DIM_C:
+            share += i_all * bits[1]
+        n = bounds[d]
+        for t in _ceil_values(n, 1, n):
+            rho = t * ((n + t - 1) // t) / n
+            if n % t == 0 or base + (rho - 1.0) * share < best_bits:
+                table[d, counts[d]] = t
+                counts[d] += 1
+    return table, counts
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _best_buffer_tiling(bounds, geom, b_w, b_a, b_out, b_psum, buffer_bits, bypass_w, bypass_i):
+    """Minimum DRAM traffic over every buffer tiling that fits the buffer x every loop order (Mid's tiler).
+
+    Tile extents are any 1..bound, ceil-divided as the Fine mapper's buffer tile may be (its tile is a product of
+    spatial, PE and buffer factors, imperfect ones included): the DRAM loop of dim d runs ceil(n / t) times over the
+    padded bound t * ceil(n / t), and padded elements are counted as Fine counts them (`_dram_by_order` on padded
+    bounds). Only t = ceil(n / k) are tried (`_ceil_values`): a larger extent with the same k trips has more
+    elements per tile and a larger padded bound, hence no smaller footprint and no smaller traffic of any tensor.
+    So over the same capacity, bitwidths and bypass, this minimum is <= the DRAM traffic of every Fine mapping.
+    Divisor tilings are searched first; their best bounds which padded extents are tried (`_padded_table`) and
+    every padded tile whose once-through traffic (`_once_bits`) cannot beat it is not costed (both exact).
 
     Args:
         bounds: (8,) int64 loop bounds (`layer_bounds`).
         geom: (4,) int64 [stride_h, stride_w, h_in, w_in] (`layer_geometry`).
         b_w, b_a, b_out, b_psum: weight, input, output and partial-sum widths in bits.
         buffer_bits: global-buffer capacity in bits.
+        bypass_w, bypass_i: 1 when weights / inputs skip the buffer (no footprint; their DRAM traffic is still at
+            least the tile count, which the Fine kernels' bypass count never goes below).
 
     Returns:
         (status, traffic_bits, tile (8,) int64, order, n_fitting): status `config.STATUS_OK`, or
         `config.STATUS_NO_MAPPING` when not even the 1x..x1 tile fits (traffic -1). Ties keep the first tiling
-        found in odometer order (deterministic).
+        found (divisor tilings first, then odometer order: deterministic).
     """
-    table, counts = _divisor_table(bounds)
-    idx = np.zeros(config.N_DIMS, dtype=np.int64)
-    tile = np.ones(config.N_DIMS, dtype=np.int64)
-    best_tile = np.ones(config.N_DIMS, dtype=np.int64)
-    best_bits = np.int64(-1)
-    best_order = 0
-    n_fit = 0
     bits = np.array([b_w, b_a, b_out, b_psum], dtype=np.int64)
-    by_order = np.empty((config.N_ORDERS, 3), dtype=np.int64)
-    visits = np.empty(config.N_ORDERS, dtype=np.int64)
-    while True:
-        for d in range(config.N_DIMS):
-            tile[d] = table[d, idx[d]]
-        fits = _footprint_bits(bounds, tile, geom, b_w, b_a, b_out, b_psum) <= buffer_bits
-        if fits:
-            n_fit += 1
-            _dram_by_order(bounds, tile, geom, bits, by_order, visits)
-            for order in range(config.N_ORDERS):
-                order_bits = by_order[order, 0] + by_order[order, 1] + by_order[order, 2]
-                if best_bits < 0 or order_bits < best_bits:
-                    best_bits = order_bits
-                    best_order = order
-                    best_tile[:] = tile
-        if not _odometer_next(idx, counts,
-                              fits or _footprint_lb_bits(bounds, tile, geom, b_w, b_a, b_out, b_psum) <= buffer_bits):
-            break
-    status = config.STATUS_OK if best_bits >= 0 else config.STATUS_NO_MAPPING
-    return status, best_bits, best_tile, best_order, n_fit
+    f_w = 0 if bypass_w else b_w  # footprint widths: a bypassed tensor takes no buffer space
+    f_a = 0 if bypass_i else b_a
+    state = np.array([-1, 0, 0], dtype=np.int64)
+    best_tile = np.ones(config.N_DIMS, dtype=np.int64)
+    table, counts = _divisor_table(bounds)
+    _tiling_search(bounds, table, counts, geom, bits, f_w, f_a, buffer_bits, state, best_tile)
+    if state[0] < 0:
+        return config.STATUS_NO_MAPPING, np.int64(-1), best_tile, 0, 0
+    table, counts = _padded_table(bounds, geom, bits, state[0])
+    _tiling_search(bounds, table, counts, geom, bits, f_w, f_a, buffer_bits, state, best_tile)
+    return config.STATUS_OK, state[0], best_tile, state[1], state[2]
 
 
 def best_buffer_tiling(layer, b_w: int, b_a: int, b_out: int, buffer_bits: int, b_max: int = 16):
@@ -297,7 +397,7 @@ def best_buffer_tiling(layer, b_w: int, b_a: int, b_out: int, buffer_bits: int, 
 
     b_psum = int(_psum_bits(int(b_w), int(b_a), layer.reduction_size, 0))
     status, bits, tile, order, _ = _best_buffer_tiling(layer_bounds(layer), layer_geometry(layer), int(b_w),
-                                                       int(b_a), int(b_out), b_psum, int(buffer_bits))
+                                                       int(b_a), int(b_out), b_psum, int(buffer_bits), 0, 0)
     if status != config.STATUS_OK:
         raise MappingError(f"layer {layer.name!r}: no buffer tile fits {buffer_bits} bits even with every loop "
                            f"bound tiled to 1; enlarge buffer_size_bits")

@@ -8,7 +8,7 @@ import numpy as np
 
 from hwmodels import config
 from hwmodels.fine import _kernels as K
-from hwmodels.fine._tiling import _psum_bits
+from hwmodels.fine._tiling import _psum_bits, psum_cap
 from hwmodels.fine.layout import layer_bounds, layer_geometry
 
 
@@ -32,12 +32,6 @@ class SpecArrays(NamedTuple):
     spec_i: np.ndarray
     spec_f: np.ndarray
     energy: np.ndarray
-
-
-def psum_cap(spec) -> int:
-    """Psum width cap in bits: word_bits under Timeloop accounting (its eyeriss_like keeps psums in 16-bit words),
-    0 (uncapped, 2b + ceil(log2(reduction))) otherwise."""
-    return int(spec.word_bits) if spec.accounting == "timeloop" else 0
 
 
 def pack_layer(layer, b_w: int, b_a: int, b_out: int, spec) -> LayerArrays:
