@@ -45,8 +45,10 @@ TRAINED, TRAINED_JSON, TRAINED_WEIGHTS, TRAINED_ONNX = "trained", "trained.json"
 REQUIRED_KEYS = ("schema_version", "run_id", "complete", "level", "objectives", "constraints", "front",
                  "hv_leader", "hypervolume", "config")
 #: problem settings a resumed run must share with the run it continues (level, model, hardware, genome).
-RESUME_KEYS = ("level", "model", "dataset", "hw", "dataflow", "bitwidths", "tie", "fixed_bits", "batch",
-               "objectives", "constraints", "soga_threshold", "mapper_objective")
+RESUME_KEYS = {"level": "--level", "model": "--model", "dataset": "--dataset", "hw": "--hw", "dataflow": "--dataflow",
+               "bitwidths": "--bitwidths", "tie": "--tie", "fixed_bits": "--fixed-bits", "batch": "--batch",
+               "objectives": "--objectives", "constraints": "--constraint",
+               "soga_threshold": "--algo soga / --soga-threshold", "mapper_objective": "mapper_objective"}
 #: search settings a resumed run cannot change (the checkpoint holds the algorithm, its population and random
 #: state): results.json key -> the option that sets it. `--gen`, `--workers`, `--dask`, `--quiet` are applied.
 RESUME_FIXED = {"algorithm": "--algo", "seed": "--seed", "pop_size": "--pop"}
@@ -385,10 +387,10 @@ def prepare_folder(folder, config: dict, *, resume: bool = False, force: bool = 
         raise RunError(f"{folder} already holds a run: pass --resume to continue it, --force to overwrite it, or "
                        f"another --out")
     previous = read_results(folder).get("config", {})
-    changed = [f"{k}: {previous.get(k)!r} -> {config.get(k)!r}" for k in RESUME_KEYS
+    changed = [f"{option} {config.get(k)!r} (the run's: {previous.get(k)!r})" for k, option in RESUME_KEYS.items()
                if _jsonable(previous.get(k)) != _jsonable(config.get(k))]
     if changed:
-        raise RunError(f"--resume of {folder} with a different problem ({'; '.join(changed)}); resume with the "
+        raise RunError(f"--resume of {folder} cannot change the problem: {'; '.join(changed)}. Resume with the "
                        f"run's settings, or start a new run with --force or another --out")
     return True
 
