@@ -10,7 +10,10 @@ so fronts and hypervolumes of NSGA-II and SOGA compare directly. A candidate who
 is archived but never enters the front or a leader.
 
 `EvaluationProgress` reports progress inside a generation (evaluations done / total, seconds per candidate, ETA):
-a tqdm bar on a terminal, nothing in between otherwise (the monitor's one line per generation then suffices).
+a tqdm bar on a terminal; otherwise (a log file, a pipe) a line when the generation's evaluations start and at most
+one every `flowq.progress.EVERY_S` seconds until they end (the monitor's generation line is the end line).
+With a deadline, the monitor sizes the next generations to fit it (`flowq.budget`: the population shrinks before
+generations are skipped).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import numpy as np
 from pymoo.core.callback import Callback
 
 from flowq import runs
+from flowq.budget import plan_population, resize_population
 from flowq.pareto import hv_leader, hypervolume, leaders, non_dominated
 from flowq.runs import dumps, write_atomic
 from problems.base import ACCURACY, FAILED
@@ -39,22 +43,30 @@ __all__ = ["SearchMonitor", "EvaluationProgress", "write_atomic", "dumps", "non_
 
 
 class EvaluationProgress:
-    """Progress of the accuracy evaluations of one generation: a tqdm bar when `stream` is a terminal.
+    """Progress of the accuracy evaluations of one generation: a tqdm bar when `stream` is a terminal, else
+    progress lines (`flowq.progress.Phase`: a start line, then at most one line per `EVERY_S` s with done / total,
+    s per candidate and ETA).
 
     `problems.base.QuantProblem` calls `start(total)` before, `step()` after each and `close()` after the last
     evaluation of a population.
 
     Args:
-        label: bar prefix, e.g. "[fine] gen 3".
-        stream: where the bar goes (default sys.stderr); not a terminal: no bar.
+        label: bar / line prefix, e.g. "[fine]".
+        stream: where the bar or lines go (default sys.stderr).
         enabled: False disables it (quiet runs).
+        generation: callable returning the number of the generation being evaluated (added to the lines), or None.
+        clock: seconds, monotonic, for the lines' rates (tests pass a fake one).
     """
 
-    def __init__(self, label: str = "", stream=None, enabled: bool = True):
+    def __init__(self, label: str = "", stream=None, enabled: bool = True, generation=None,
+                 clock=time.perf_counter):
         self.label = label
         self.stream = stream
         self.enabled = enabled
+        self.generation = generation
+        self.clock = clock
         self._bar = None
+        self._phase = None
         self.done, self.total, self.seconds = 0, 0, 0.0
 
     def _terminal(self) -> bool:
@@ -69,6 +81,13 @@ class EvaluationProgress:
 
             self._bar = tqdm(total=total, desc=self.label or "evaluating", unit="cand", leave=False, mininterval=0,
                              file=self.stream if self.stream is not None else sys.stderr)
+        elif self.enabled and total > 0:
+            from flowq.progress import Phase
+
+            label = self.label + (f" gen {self.generation()}" if self.generation is not None else "")
+            self._phase = Phase(label.strip() or "[search]", total, "candidate", stream=self.stream,
+                                clock=self.clock)
+            self._phase.start(f"evaluating {total} candidate(s)")
 
     def step(self, seconds: float) -> None:
         """One evaluation finished after `seconds` s."""
@@ -77,12 +96,15 @@ class EvaluationProgress:
         if self._bar is not None:
             self._bar.set_postfix_str(f"{self.seconds / self.done:.1f} s/cand")
             self._bar.update(1)
+        if self._phase is not None:
+            self._phase.step()
 
     def close(self) -> None:
         """The population is evaluated."""
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+        self._phase = None  # the monitor's generation line ends it
 
 
 class SearchMonitor(Callback):
@@ -95,8 +117,9 @@ class SearchMonitor(Callback):
         verbose: print one progress line per generation (and a tqdm bar within it on a terminal).
         checkpoint: pickle the algorithm to `out/checkpoint.pkl` every generation.
         meta: extra JSON fields for results.json (algorithm name, seed, evaluator identity, ...).
-        deadline: time.perf_counter() value after which no new generation starts: the search ends early when
-            the next generation (projected to last as long as the previous one) would overrun it.
+        deadline: time.perf_counter() value by which the search should end: after each generation the population
+            of the next ones is sized so that the generations still asked for fit (`flowq.budget`), and the search
+            ends early only when not even one generation of the smallest population would.
         hv_rule: HV-leader rule, "paper" (hw-flowq 6.2, default) or "rescaled" (see `flowq.pareto.hv_leader`).
         run_id: tag of this run's files (default a fresh one).
     """
@@ -107,6 +130,8 @@ class SearchMonitor(Callback):
         super().__init__()
         self.deadline = deadline
         self.stopped_early = False
+        self.population_sizes: list = []  # per generation: the population size it ran with
+        self._full_pop = None  # the population size asked for (a deadline shrinks and regrows up to it)
         self._last_notify = None
         self.ref_point = None if ref_point is None else np.asarray(ref_point, dtype=float)
         self.out = None if out is None else Path(out)
@@ -179,20 +204,41 @@ class SearchMonitor(Callback):
         if self.verbose:
             print(self.progress_line(len(self.hypervolume)), file=sys.stderr, flush=True)
         now = time.perf_counter()
-        if self.deadline is not None:
-            duration = now - (self._last_notify if self._last_notify is not None else self.started)
-            if now + duration > self.deadline and not algorithm.termination.has_terminated():
-                algorithm.termination.terminate()
-                algorithm.termination.update(algorithm)  # pymoo reads the progress set by update()
-                self.stopped_early = True
-                if self.verbose:
-                    print(f"[{problem.level}] time budget reached: stopping after generation "
-                          f"{len(self.hypervolume)}", file=sys.stderr, flush=True)
+        self.__dict__.setdefault("population_sizes", []).append(int(getattr(algorithm, "pop_size", 0) or 0))
+        if self.deadline is not None and not algorithm.termination.has_terminated():
+            self._fit_deadline(algorithm, now)
         self._last_notify = now
         if self.out is not None:
             self._write_generation(algorithm)
         for tracker in getattr(self, "trackers", ()):  # a monitor unpickled from an older checkpoint has none
             tracker.generation(self, len(self.hypervolume))
+
+    def _fit_deadline(self, algorithm, now: float) -> None:
+        """Size the next generations to the deadline (`flowq.budget.plan_population`), or stop the search when not
+        even one generation of the smallest population fits."""
+        level, gen = self.problem.level, len(self.hypervolume)
+        gens_left = int(getattr(algorithm.termination, "n_max_gen", gen + 1) or gen + 1) - gen
+        if gens_left <= 0:
+            return
+        seconds = now - (self._last_notify if self._last_notify is not None else self.started)
+        evaluated = len(algorithm.off) if algorithm.off is not None and len(algorithm.off) else len(algorithm.pop)
+        per_candidate = seconds / max(1, evaluated)
+        pop = int(getattr(algorithm, "pop_size", 0) or 0)
+        remaining = self.deadline - now
+        if pop and hasattr(algorithm, "n_offsprings"):  # a genetic algorithm: shrink (or regrow) the population
+            self._full_pop = getattr(self, "_full_pop", None) or pop  # (older checkpoints have none)
+            new_pop = plan_population(remaining, gens_left, per_candidate, self._full_pop)
+        else:  # an RL agent keeps its batch: stop when the next generation, as long as this one, would overrun
+            new_pop = (pop or 1) if seconds <= remaining else 0
+        if not new_pop:
+            algorithm.termination.terminate()
+            algorithm.termination.update(algorithm)  # pymoo reads the progress set by update()
+            self.stopped_early = True
+            if self.verbose:
+                print(f"[{level}] time budget reached: stopping after generation {gen}", file=sys.stderr, flush=True)
+        elif new_pop != pop and resize_population(algorithm, new_pop) and self.verbose:
+            print(f"[{level}] time budget: {remaining:.0f} s left for {gens_left} generation(s) at "
+                  f"{per_candidate:.1f} s/candidate: population {pop} -> {new_pop}", file=sys.stderr, flush=True)
 
     def _refresh(self, i: int) -> None:
         problem = self.problem
@@ -287,6 +333,7 @@ class SearchMonitor(Callback):
             "hypervolume": list(self.hypervolume), "n_evaluations": list(self.n_evals),
             "front_history": [self.F[idx].tolist() for idx in self.front_history],
             "n_distinct_genomes": len(self.keys), "stopped_early": self.stopped_early,
+            "population_sizes": list(getattr(self, "population_sizes", [])),
             "n_accuracy_evaluations": problem.n_accuracy_evaluations,
             "accuracy_seconds": problem.accuracy_seconds, "seconds": time.perf_counter() - self.started,
             "config": problem.config(), **self.meta,

@@ -254,7 +254,8 @@ class Flow:
         folder = self._run_folder(problem.level, out)
         resuming = folder is not None and runs.prepare_folder(folder, problem.config(), resume=resume, force=force)
         algorithm_name = algorithm if isinstance(algorithm, str) else type(algorithm).__name__
-        meta = {"algorithm": algorithm_name, "seed": seed, "pop_size": pop_size, "n_gen": n_gen}
+        meta = {"algorithm": algorithm_name, "seed": seed, "pop_size": pop_size, "n_gen": n_gen,
+                "environment": self._environment_of(problem)}
         if problem.needs_accuracy:
             meta["evaluator"] = self._identity_of(problem.evaluator)
         progress = EvaluationProgress(f"[{problem.level}]", enabled=self.verbose)
@@ -265,6 +266,7 @@ class Flow:
             monitor.meta.update(meta)
             monitor.deadline, monitor.stopped_early, monitor._last_notify = deadline, False, None
             monitor.started = time.perf_counter()  # "seconds" then counts this session's wall time
+            progress.generation = lambda: len(monitor.hypervolume) + 1
             problem.progress = progress
             res = self._minimize(problem, algo, copy_algorithm=False)
         else:
@@ -277,6 +279,7 @@ class Flow:
                     seed_algorithm(algo, seeds)
             monitor = SearchMonitor(ref_point=ref_point, out=folder, verbose=self.verbose, meta=meta,
                                     deadline=deadline, hv_rule=self.hv_rule)
+            progress.generation = lambda: len(monitor.hypervolume) + 1
             problem.progress = progress
             try:
                 res = self._minimize(problem, algo, ("n_gen", n_gen), seed=seed, callback=monitor,
@@ -301,10 +304,11 @@ class Flow:
         the candidates in flight (`flowq.executor.SearchInterrupted`; the last generation's checkpoint and the
         result cache keep everything done, so `resume=True` continues it)."""
         from flowq.executor import current_executor, graceful_stop
+        from flowq.progress import quiet
 
         problem.executor = self.executor if self.executor is not None else current_executor()
         try:
-            with graceful_stop():
+            with graceful_stop(), quiet(not self.verbose):
                 return minimize(problem, algo, *args, **kwargs)
         finally:
             problem.executor = None
@@ -350,6 +354,15 @@ class Flow:
     def current(self) -> SearchResult | None:
         """The result of the level the flow is at."""
         return self.results[-1] if self.results else None
+
+    @staticmethod
+    def _environment_of(problem) -> dict:
+        """results.json "environment": torch build, the evaluator's threads and device, git commit, versions
+        (`flowq.environment.environment`; threads and device are None for a hardware-only search)."""
+        from flowq.environment import environment
+
+        evaluator = problem.evaluator if problem.needs_accuracy else None
+        return environment(getattr(evaluator, "threads", None), getattr(evaluator, "device", None))
 
     @staticmethod
     def _identity_of(evaluator) -> dict:
