@@ -76,18 +76,38 @@ def plot_pareto(results, path) -> Path:
 
 
 def plot_hypervolume(results, path) -> Path:
-    """Hypervolume per generation against the run's fixed reference point."""
-    data = load_results(results)
+    """Hypervolume per generation against the run's fixed reference point (`hypervolume_figure`)."""
+    return _save(hypervolume_figure(load_results(results)), path)
+
+
+def hypervolume_figure(data: dict):
+    """The hypervolume-per-generation figure of a results dict. The y axis starts at 0 when the curve is flat
+    (matplotlib would stretch a few parts per million over the whole axis); a single generation is one labelled
+    marker, not a line."""
     hv = np.asarray(data["hypervolume"], dtype=float)
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    ax.plot(np.arange(1, len(hv) + 1), hv, marker="o", ms=3)
+    gens = np.arange(1, len(hv) + 1)
+    if len(hv) == 1:
+        ax.plot(gens, hv, marker="o", ms=7, linestyle="none")
+        ax.annotate(f"HV {hv[0]:.4f}\nafter 1 generation", (1, hv[0]), xytext=(12, -10), textcoords="offset points",
+                    fontsize=9)
+        ax.set_xlim(0.5, 2.5)
+    elif len(hv):
+        ax.plot(gens, hv, marker="o", ms=3)
+    else:
+        ax.text(0.5, 0.5, "no generation finished", ha="center", va="center", transform=ax.transAxes)
+    finite = hv[np.isfinite(hv)]
+    if len(finite) and finite.max() - finite.min() <= 0.02 * max(abs(finite.max()), 1e-12):
+        ax.set_ylim(min(0.0, finite.min()), max(finite.max(), 0.0) * 1.15 or 1.0)
+    if 0 < len(gens) <= 12:
+        ax.set_xticks(gens)
     ax.set_xlabel("generation")
     ax.set_ylabel("hypervolume")
     ref = data.get("ref_point")  # validated by flowq.runs when present
     ref_text = f" (ref. point {np.round(np.asarray(ref, dtype=float), 3).tolist()})" if ref is not None else ""
     ax.set_title(f"{data['level']} level: convergence{ref_text}", fontsize=9)
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return fig
 
 
 def plot_bitwidths(solution: dict, path, layer_names=None, title: str = "") -> Path:

@@ -45,3 +45,25 @@ def test_bitwidth_bars_and_missing_run(tmp_path):
     assert path.stat().st_size > 0
     with pytest.raises(FlowQError, match="results.json"):
         plot_run(tmp_path / "nowhere")
+
+
+def test_one_generation_is_a_labelled_marker_on_an_axis_from_zero():
+    from flowq.plots import hypervolume_figure
+
+    fig = hypervolume_figure({"level": "coarse", "hypervolume": [0.8123], "ref_point": [1.1, 1.1]})
+    ax = fig.axes[0]
+    assert ax.get_ylim()[0] <= 0.0 < 0.8123 < ax.get_ylim()[1]  # not 0.78 .. 0.85 around one dot
+    assert any("HV 0.8123" in t.get_text() and "1 generation" in t.get_text() for t in ax.texts)
+    assert [line.get_linestyle() for line in ax.lines] == ["None"] and list(ax.get_xticks()) == [1]
+    plt.close(fig)
+
+
+def test_a_flat_curve_starts_at_zero_and_a_rising_one_keeps_its_scale():
+    from flowq.plots import hypervolume_figure
+
+    flat = hypervolume_figure({"level": "mid", "hypervolume": [0.5, 0.5, 0.5]})
+    assert flat.axes[0].get_ylim()[0] <= 0.0
+    rising = hypervolume_figure(RESULTS)
+    assert rising.axes[0].get_ylim()[0] > 0.1  # 0.2 -> 0.35 fills the axis
+    assert not rising.axes[0].texts
+    plt.close("all")
