@@ -27,6 +27,7 @@ from flowq.accuracy import (CALIBRATION_IMAGES, AccuracyResult, _Evaluator, _fai
 from flowq.cache import cache_key, digest_bytes
 from flowq.data.augment import iterate_batches
 from flowq.environment import torch_threads
+from flowq.progress import Phase
 from flowq.errors import EvaluatorError, FlowQError, GenomeError
 from flowq.models.training import Diverged, evaluate, sgd, steps_per_epoch, train
 from flowq.quant import quantize_model
@@ -156,6 +157,11 @@ class SharedEvaluator(_Evaluator):
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * s / steps)))
         n = len(layers)
         widest, narrowest = [self.bits[-1]] * n, [self.bits[0]] * n
+        per_epoch = steps_per_epoch(len(data.train_y), cfg.batch_size)
+        phase = Phase(f"[shared {self.model_name}/{self.dataset_name}]", steps, "step")
+        phase.start(f"training the shared any-precision network: {self.shared_epochs:g} epochs ({steps} steps, "
+                    f"{2 + self.n_random} sub-networks each) on {self.device.type}, {self.threads} thread(s); cached "
+                    f"for later runs")
         model.train()
         step, loss_value = 0, float("nan")
         while step < steps:
@@ -183,8 +189,10 @@ class SharedEvaluator(_Evaluator):
                 optimizer.step()
                 schedule.step()
                 step += 1
+                phase.step(note=f"epoch {(step - 1) // per_epoch + 1}/{math.ceil(steps / per_epoch)}")
                 if step >= steps:
                     break
+        phase.end(f"last loss {loss_value:.3f}")
         return {"train_seconds": time.perf_counter() - start, "steps": steps, "subnets_per_step": 2 + self.n_random,
                 "last_loss": loss_value}
 
