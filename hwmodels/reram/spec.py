@@ -36,6 +36,11 @@ MAPPINGS = ("im2col",)
 ENERGY_UNITS = ("pJ", "normalised")
 PRESET_DIR = Path(__file__).resolve().parents[1] / "presets"
 RERAM_PRESETS = ("reram-neurosim", "reram-benq", "reram-bwq", "reram-puma")
+#: keys a ReRAM spec file must give (geometry and per-event energies): without them a file would load with the
+#: defaults, i.e. zero energies and an ADC share of 100 %.
+REQUIRED_FILE_KEYS = ("xbar_rows", "xbar_cols", "bits_per_cell", "dac_bits", "xbars_per_pe", "pes_per_tile",
+                      "adc_law", "energy")
+REQUIRED_ENERGY_KEYS = ("unit", "adc", "dac", "crossbar")
 # DNN+NeuroSim SarADC.cpp: power per column (0.538 r + 4.375) uW (22 nm LP)
 _SAR_SLOPE, _SAR_OFFSET = 0.538, 4.375
 
@@ -358,8 +363,26 @@ def reram_spec_from_dict(data: dict, *, source: str = "<dict>", **overrides) -> 
     return validate_reram_spec(ReRAMSpec(**values), source)
 
 
+def reram_only_keys() -> set:
+    """Top-level keys only a ReRAM spec has (its fields that the digital `AcceleratorSpec` lacks)."""
+    from hwmodels.spec import AcceleratorSpec
+
+    return {f.name for f in dataclasses.fields(ReRAMSpec)} - {f.name for f in dataclasses.fields(AcceleratorSpec)}
+
+
+def missing_file_keys(data: dict) -> list:
+    """The required geometry / energy keys (`REQUIRED_FILE_KEYS`, `energy.` + `REQUIRED_ENERGY_KEYS`) a ReRAM
+    spec file lacks."""
+    missing = [key for key in REQUIRED_FILE_KEYS if key not in data]
+    energy = data.get("energy")
+    if isinstance(energy, dict):
+        missing += [f"energy.{key}" for key in REQUIRED_ENERGY_KEYS if key not in energy]
+    return missing
+
+
 def is_reram(name_or_path) -> bool:
-    """Whether `name_or_path` is a ReRAM spec object, preset name, or a YAML file with `kind: reram`."""
+    """Whether `name_or_path` is a ReRAM spec object, preset name, or a YAML file with `kind: reram` (or without
+    `kind` but with keys only a ReRAM spec has, e.g. `xbar_rows`: it is then reported as a ReRAM file)."""
     if isinstance(name_or_path, ReRAMSpec):
         return True
     key = str(name_or_path)
@@ -371,7 +394,9 @@ def is_reram(name_or_path) -> bool:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError, OSError):
             return False  # not a readable ReRAM file: the digital loader reports it
-        return isinstance(data, dict) and data.get("kind") == "reram"
+        if not isinstance(data, dict):
+            return False
+        return data.get("kind") == "reram" or ("kind" not in data and bool(reram_only_keys() & set(data)))
     return False
 
 
@@ -402,7 +427,14 @@ def load_reram_spec(name_or_path, **overrides) -> ReRAMSpec:
         raise SpecError(f"{source}: not valid YAML ({exc})") from None
     if isinstance(data, dict):
         data = dict(data)
-        if data.pop("kind", "reram") != "reram":
+        if "kind" not in data:
+            raise SpecError(f"{source}: the keys {', '.join(sorted(reram_only_keys() & set(data)))} describe a ReRAM "
+                            f"crossbar accelerator; add `kind: reram` to the file (digital specs have no such keys)")
+        if data.pop("kind") != "reram":
             raise SpecError(f"{source}.kind: only `kind: reram` files describe ReRAM accelerators")
+        missing = missing_file_keys(data)
+        if missing:
+            raise SpecError(f"invalid ReRAM spec {source!r}: missing required keys {', '.join(missing)} (the crossbar "
+                            f"geometry and the per-event energies; defaults would cost every event but the ADC at 0)")
         data.setdefault("name", source if key.lower() in RERAM_PRESETS else path.stem)
     return reram_spec_from_dict(data, source=source, **overrides)
