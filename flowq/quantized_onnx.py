@@ -82,10 +82,10 @@ def _weight_grid(module) -> tuple[torch.Tensor, torch.Tensor, int, float, int | 
     quantizer, w = module.weight_quantizer, module.weight.detach()
     bits = clamp_bits(quantizer.bits)
     w_q = quantizer(w).detach()
+    if isinstance(quantizer, XNOR) and bits == 1:  # per output filter, XNOR-Net eq. 4 (XNOR is a DoReFa too)
+        return w_q, w.abs().mean(dim=tuple(range(1, w.dim()))), 2, 0.5, 0
     if isinstance(quantizer, Binary) or (bits == 1 and isinstance(quantizer, (DoReFa, WRPN))):
         return w_q, w.abs().mean().reshape(1), 2, 0.5, None
-    if isinstance(quantizer, XNOR) and bits == 1:  # per output filter, XNOR-Net eq. 4
-        return w_q, w.abs().mean(dim=tuple(range(1, w.dim()))), 2, 0.5, 0
     if isinstance(quantizer, DoReFa):  # m (2 q / (2^k - 1) - 1): n = 2 q - (2^k - 1) odd, s = m / (2^k - 1)
         m = torch.tanh(w).abs().max().clamp_min(1e-8)
         return w_q, (m / (2 ** bits - 1)).reshape(1), 2, (2 ** bits - 1) / 2, None
