@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test test-slow test-all bench clean
+.PHONY: venv demo test test-slow test-all bench clean experiments experiments-full
 
 $(STAMP): setup.cfg pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -32,6 +32,22 @@ test-all: test test-slow
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+
+# every experiment script into experiments/results/<script>/, then EXPERIMENTS.md's generated blocks refilled
+# (experiments/assemble.py). `make -j2 experiments` runs two scripts at a time. Full: DATA_DIR=cifar-10-batches-py
+EXPERIMENTS := validate_eyeriss fig5_validation fig6_levels table5_dataflows table3_hw_dims table4_bit_serial \
+               fig7_nsga2_budget fig9_bitwidths table2_codesign_flow table6_sota codesign codesign_mid_proxy \
+               psum_reram benq_tables
+EXPERIMENT_ARGS ?= --quick
+experiments: $(STAMP)
+	$(MAKE) --no-print-directory $(addprefix experiment-,$(EXPERIMENTS))
+	$(PY) experiments/assemble.py
+
+experiments-full: $(STAMP)
+	$(MAKE) --no-print-directory experiments EXPERIMENT_ARGS="--full --data-dir $(DATA_DIR)"
+
+experiment-%: $(STAMP)
+	$(PY) experiments/$*.py $(EXPERIMENT_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info runs

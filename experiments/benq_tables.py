@@ -1,13 +1,13 @@
 """benq Tables V-VI and Fig. 4: DDPG / PPO / VPG with benq's reward on two cost predictors, W8A8 baselines, policy
 similarity.
 
-Predictors: "NeuroSim tiles" = `problems.reram.ReRAMProblem` on `reram-neurosim` (benq eq. 3 tile count, 128x128,
-1 bit/cell, 4 arrays/PE, 4 PEs/tile) with the tile count as cost; "Eyeriss-like energy" = `FineProblem` on
-Spatial-168 (Eyeriss' array and normalised costs, RS) with energy as cost (benq used the DNN-Chip Predictor).
+Predictors: "NeuroSim tiles" = `problems.reram.ReRAMProblem` on `reram-benq` (DNN+NeuroSim's conventional tile
+count, 128x128 arrays, 1 bit/cell, a 4 x 4 grid of arrays per PE, 4 PEs/tile) with the tile count as cost;
+"Eyeriss-like energy" = `FineProblem` on Spatial-168 (Eyeriss' array and normalised costs, RS) with energy as cost (benq used the DNN-Chip Predictor).
 Each agent uses benq eq. 1 (reward = accuracy when cost <= th x cost(W8A8), else -1), bits 2..8 per layer and
 operand (first and last layer 8 bit), th in {0.8, 0.7, 0.6} for tiles (Table V) and 0.8 for energy (Table VI).
-A row reports the most accurate evaluated genome that meets the threshold. W8A8 rows: PACT (DoReFa weights, PACT
-activations) and DoReFa. Fig. 4: cosine similarity and Manhattan distance between the th = 0.8 tile policies
+A row reports the most accurate evaluated genome that meets the threshold (mean +- std over seeds). W8A8 rows:
+PACT (DoReFa weights, PACT activations) and DoReFa. Fig. 4: cosine similarity and Manhattan distance between the th = 0.8 tile policies
 and W8A8. --quick: LeNet-5 on digits, 4 episodes x 2 iterations per agent; --full: VGG-16 (FlowQ's CIFAR VGG, not
 benq's pytorch-playground VGG) on CIFAR-10, 600 episodes. Writes benq_table5.csv, benq_table6.csv, benq.json,
 benq_fig4.png into --out. Before any search, Table V's W8A8 tile counts are reproduced on the `reram-benq`
@@ -28,7 +28,7 @@ from hwmodels.zoo import get_workload
 AGENT_NAMES = ("ddpg", "ppo", "vpg")
 LABEL = {"ddpg": "DDPG+PACT", "ppo": "PPO+PACT", "vpg": "VPG+PACT"}
 THRESHOLDS = (0.8, 0.7, 0.6)
-RERAM, EYERISS = "reram-neurosim", "spatial-168"
+EYERISS = "spatial-168"
 FIXED_BITS = 8  # benq: W8A8 reference; first / last layers stay at 8 bit
 QUICK_MODEL, FULL_MODEL = "lenet5", "vgg16"
 FULL_EPISODES = 600  # HAQ's / benq's episode budget
@@ -43,7 +43,7 @@ PAPER_TABLE6 = {"ddpg": (90.89, 2.78), "ppo": (90.50, 2.77), "vpg": (89.30, 2.76
 #: benq Table V's W8A8 tile counts: VGG (per layer, total) and ResNet-18 (total).
 PAPER_VGG_TILES = (1, 2, 4, 6, 12, 20, 40, 1)
 PAPER_TOTAL_TILES = {"vgg (benq)": 86, "resnet18": 121}
-TILES_PRESET = "reram-benq"
+TILES_PRESET = RERAM = "reram-benq"
 #: benq Fig. 4(b): Manhattan distance of the th = 0.8 policy to W8A8 (DDPG 12, PPO 22, VPG 24).
 PAPER_MANHATTAN_TO_W8A8 = {"ddpg": 12, "ppo": 22, "vpg": 24}
 
@@ -127,27 +127,35 @@ def main(argv=None) -> int:
                                                  fixed_bits=FIXED_BITS, accuracy_cache=cache, seed=run.seed),
                              w8a8_energy, (0.8,))}
     rows = {"tiles": [], "energy": []}
+    per_seed = {"tiles": [], "energy": []}
     policies = {}
     for metric, (make_problem, reference, thresholds) in predictors.items():
         if metric not in args.predictors:
             continue
         for th in thresholds:
             for name in AGENT_NAMES:
-                agent = AGENTS[name](budget.pop_size, reward="benq", reward_kwargs={"th": th}, cost=metric)
-                result = flow.search(make_problem(), agent, budget.n_gen, seed=run.seed,
-                                     out=run.path(f"runs/{metric}-{name}-th{th}"), force=True)
-                pick = best_under(result.front, metric, th * reference)
                 paper = PAPER_TABLE5.get((name, th), (None, None)) if metric == "tiles" else PAPER_TABLE6[name]
-                row = {"mode": run.mode, "model": model, "method": LABEL[name], "th": th,
-                       "accuracy": None if pick is None else 100 * pick["metrics"]["accuracy"],
-                       "accuracy_paper": paper[0], "cost": None if pick is None else pick["metrics"][metric],
-                       "cost_vs_w8a8": None if pick is None else pick["metrics"][metric] / reference,
-                       "cost_paper": paper[1], "episodes": result.data["n_evaluations"][-1]}
-                if metric == "tiles" and th == 0.8 and pick is not None:
-                    policies[name] = policy_vector(pick["bits_w"], pick["bits_a"])
-                    row["manhattan_to_w8a8"] = manhattan_distance(policies[name], policy_vector(w8, w8))
-                    row["manhattan_to_w8a8_paper"] = PAPER_MANHATTAN_TO_W8A8[name]
-                rows[metric].append(row)
+                for seed in run.seeds:
+                    agent = AGENTS[name](budget.pop_size, reward="benq", reward_kwargs={"th": th}, cost=metric)
+                    result = flow.search(make_problem(), agent, budget.n_gen, seed=seed,
+                                         out=run.path(f"runs/{metric}-{name}-th{th}-s{seed}"), force=True)
+                    pick = best_under(result.front, metric, th * reference)
+                    row = {"mode": run.mode, "model": model, "method": LABEL[name], "th": th, "seed": seed,
+                           "config": f"{LABEL[name]} th {th}",
+                           "accuracy": None if pick is None else 100 * pick["metrics"]["accuracy"],
+                           "accuracy_paper": paper[0], "cost": None if pick is None else pick["metrics"][metric],
+                           "cost_vs_w8a8": None if pick is None else pick["metrics"][metric] / reference,
+                           "cost_paper": paper[1], "episodes": result.data["n_evaluations"][-1],
+                           "pick_found": pick is not None}
+                    if metric == "tiles" and th == 0.8 and pick is not None:
+                        vector = policy_vector(pick["bits_w"], pick["bits_a"])
+                        policies.setdefault(name, vector)  # Fig. 4: the first seed's policy
+                        row["manhattan_to_w8a8"] = manhattan_distance(vector, policy_vector(w8, w8))
+                        row["manhattan_to_w8a8_paper"] = PAPER_MANHATTAN_TO_W8A8[name]
+                    per_seed[metric].append(row)
+        keep = ("mode", "model", "method", "th", "accuracy_paper", "cost_paper", "manhattan_to_w8a8_paper")
+        rows[metric] += common.over_seeds(per_seed[metric], "config", ("accuracy", "cost", "cost_vs_w8a8",
+                                                                       "manhattan_to_w8a8"), keep)
         for label, evaluator, key in (("PACT [W8A8]", pact, "pact"), ("DoReFa-Net [W8A8]", dorefa, "dorefa")):
             paper = PAPER_TABLE5[(key, 1.0)] if metric == "tiles" else PAPER_TABLE6[key]
             rows[metric].append({"mode": run.mode, "model": model, "method": label, "th": 1.0,
@@ -156,25 +164,30 @@ def main(argv=None) -> int:
     acc = "psi %" if run.quick else "top-1 %"
     columns = [("method", "method", "s"), ("th", "th", ".1f"), (acc, "accuracy", ".2f"),
                ("paper top-1", "accuracy_paper", ".2f"), ("cost/W8A8", "cost_vs_w8a8", ".3f")]
-    common.print_table(f"benq Table V layout: {model} on {RERAM}, #tiles (ours) vs #tiles (paper, VGG) "
-                       f"[{run.mode}: {run.dataset}, {budget.pop_size} x {budget.n_gen} episodes]",
-                       columns + [("#tiles", "cost", ".0f"), ("paper", "cost_paper", ".0f"),
-                                  ("L1 to W8A8", "manhattan_to_w8a8", ".0f"),
-                                  ("paper", "manhattan_to_w8a8_paper", ".0f")], rows["tiles"])
-    common.print_table(f"benq Table VI layout: {model} on {EYERISS} (normalised energy; paper: DNN-Chip Predictor, "
-                       f"mJ) [{run.mode}]", columns + [("energy", "cost", ".4g"), ("paper mJ", "cost_paper", ".2f")],
-                       rows["energy"])
+    paths += common.write_table(run, "benq_table5", f"benq Table V layout: {model} on {RERAM}, #tiles (ours) vs "
+                                f"#tiles (paper, VGG), {budget.pop_size} x {budget.n_gen} episodes per agent and seed",
+                                columns + [("#tiles", "cost", ".1f"), ("paper", "cost_paper", ".0f"),
+                                           ("L1 to W8A8", "manhattan_to_w8a8", ".1f"),
+                                           ("paper", "manhattan_to_w8a8_paper", ".0f")], rows["tiles"],
+                                csv_rows=per_seed["tiles"] + rows["tiles"][-2:])
+    paths += common.write_table(run, "benq_table6", f"benq Table VI layout: {model} on {EYERISS} (normalised energy;"
+                                f" paper: DNN-Chip Predictor, mJ)", columns + [("energy", "cost", ".4g"),
+                                                                               ("paper mJ", "cost_paper", ".2f")],
+                                rows["energy"], csv_rows=per_seed["energy"] + rows["energy"][-2:])
     names = [LABEL[k] for k in policies] + ["W8A8"]
     cos, man = similarity_matrices(list(policies.values()) + [policy_vector(w8, w8)])
     if len(names) > 1:
         plot_similarity(names, cos, man, run.path("benq_fig4.png"))
-    common.write_csv(run.path("benq_table5.csv"), rows["tiles"])
-    common.write_csv(run.path("benq_table6.csv"), rows["energy"])
-    common.write_json(run.path("benq.json"), {"mode": run.mode, "model": model, "w8a8_tiles": w8a8_tiles,
-                                              "w8a8_energy": w8a8_energy, "table5": rows["tiles"],
-                                              "table6": rows["energy"], "similarity_names": names,
-                                              "cosine": cos, "manhattan": man})
-    common.wrote(run, [run.path("benq_table5.csv"), run.path("benq_table6.csv"), run.path("benq.json")])
+        paths.append(run.path("benq_fig4.png"))
+    no_pick = sum(not r["pick_found"] for m in per_seed.values() for r in m)
+    notes = tile_notes + [f"Agent runs whose evaluated genomes never met the threshold (no pick): {no_pick} of "
+                          f"{sum(len(m) for m in per_seed.values())}."]
+    paths.append(common.write_notes(run, notes))
+    paths.append(common.write_json(run.path("benq.json"), {
+        "mode": run.mode, "model": model, "w8a8_tiles": w8a8_tiles, "w8a8_energy": w8a8_energy,
+        "table5": rows["tiles"], "table6": rows["energy"], "per_seed": per_seed, "similarity_names": names,
+        "cosine": cos, "manhattan": man, "tiles_reproduction": tile_rows}))
+    common.finish(run, paths)
     return 0
 
 

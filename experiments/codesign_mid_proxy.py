@@ -8,7 +8,8 @@ evaluator on CIFAR-10 (--full). Each search keeps its own accuracy cache, so its
 every genome it asked for (the evaluator's persistent result cache makes a genome another search already
 evaluated cheap to ask again).
 Common normalisation and reference point as in the test (16-bit ResNet-20 on spatial-256; 1.1 x the worst preset
-16-bit value per objective). Writes codesign_mid_proxy.json into --out.
+16-bit value per objective). One seed (--seed). Writes codesign_mid_proxy.md/.csv/.json, notes.md and env.json into
+--out.
 
     python experiments/codesign_mid_proxy.py --quick [--pop 16 --gens 8]
 """
@@ -77,13 +78,18 @@ def main(argv=None) -> int:
         rows.append(row)
     columns = [("search", "search", "s"), ("HV", "hypervolume", ".4f"), ("front", "front", "d"),
                ("accuracy evals", "accuracy_evaluations", "d")]
-    common.print_table(f"Co-design vs fixed presets, {MODEL}, Mid [{run.mode}: |P|={pop}, n<={gen}, accuracy budget "
-                       f"{budget}]", columns, rows)
-    for row in rows[len(PRESETS):]:
-        print(row["search"] + ": " + ", ".join(f"{k}: {v}" for k, v in row.items() if k.startswith("dominates")))
-    common.write_json(run.path("codesign_mid_proxy.json"), {"mode": run.mode, "rows": rows,
-                                                            "ref_point": ref_point.tolist(), "budget": budget})
-    common.wrote(run, [run.path("codesign_mid_proxy.json")])
+    paths = common.write_table(run, "codesign_mid_proxy", f"Co-design vs fixed presets, {MODEL}, Mid, |P|={pop}, "
+                               f"n<={gen}, accuracy budget {budget}, seed {seed}", columns, rows)
+    best = max(PRESETS, key=lambda p: next(r["hypervolume"] for r in rows if r["search"] == p))
+    best_hv = next(r["hypervolume"] for r in rows if r["search"] == best)
+    notes = [f"{row['search']}: HV {row['hypervolume']:.4f} vs best preset ({best}) {best_hv:.4f}; dominates the "
+             f"HV-leader of " + (", ".join(p for p in PRESETS if row[f"dominates {p} leader"]) or "no preset") + "."
+             for row in rows[len(PRESETS):]]
+    paths.append(common.write_notes(run, notes))
+    paths.append(common.write_json(run.path("codesign_mid_proxy.json"), {"mode": run.mode, "rows": rows,
+                                                                         "ref_point": ref_point.tolist(),
+                                                                         "budget": budget}))
+    common.finish(run, paths)
     return 0
 
 

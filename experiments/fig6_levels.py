@@ -3,14 +3,14 @@
 ResNet-18 (ImageNet 224) at uniform 16/8/4/2 bit on eyeriss-256-db with the global buffer swept from 16 KB to
 2 MB and an off-chip bandwidth of 8 bytes/cycle (hw-flowq Sec. 5). Coarse lines are flat (no memory hierarchy);
 Mid and Fine must never report fewer DRAM accesses or more throughput than Coarse, and approach it as the buffer
-grows, lower precisions sooner. Writes fig6_levels.csv and fig6_levels.png to --out.
+grows, lower precisions sooner. Writes fig6_levels.csv/.png, fig6.md/.csv, notes.md and env.json to --out.
 
-    python experiments/fig6_levels.py [--quick | --full] [--out DIR]   (default out: experiments/results/fig6_levels)
+    python experiments/fig6_levels.py [--quick | --full] [--out DIR] [--workload resnet18]
+    (--quick: buffers 16/64/256/2048 KB; --full: 8 sizes; default out: experiments/results/fig6_levels)
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import math
 from pathlib import Path
@@ -104,29 +104,67 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
     plt.close(figure)
 
 
+def table(rows: list[dict]) -> list[dict]:
+    """One row per (bits, level): DRAM Mbit and MACs/cycle at every buffer size (the markdown table)."""
+    sizes = sorted({r["buffer_bits"] for r in rows})
+    out = []
+    for bits in sorted({r["bits"] for r in rows}, reverse=True):
+        for level in ("coarse", "mid", "fine"):
+            points = {r["buffer_bits"]: r for r in rows if r["bits"] == bits and r["level"] == level}
+            if not points:
+                continue
+            row = {"bits": bits, "level": level}
+            for size in sizes:
+                row[f"dram_{size}"] = points[size]["dram_accesses_bits"] / 1e6
+                row[f"tput_{size}"] = points[size]["throughput"]
+            out.append(row)
+    return out
+
+
+def notes(rows: list[dict]) -> list[str]:
+    """The budget-independent checks of Fig. 6 on every point, and the Fine / Mid throughput gap."""
+    coarse = {(r["bits"], r["buffer_bits"]): r for r in rows if r["level"] == "coarse"}
+    others = [r for r in rows if r["level"] != "coarse" and not r["note"]]
+    below = [r for r in others if r["dram_accesses_bits"] < coarse[(r["bits"], r["buffer_bits"])]
+             ["dram_accesses_bits"] * (1 - 1e-9)]
+    above = [r for r in others if r["throughput"] > coarse[(r["bits"], r["buffer_bits"])]["throughput"] * (1 + 1e-9)]
+    biggest = max(r["buffer_bits"] for r in rows)
+    at = {(r["level"], r["bits"]): r for r in rows if r["buffer_bits"] == biggest}
+    lines = [f"Mid / Fine DRAM traffic below Coarse's: {len(below)} of {len(others)} points; throughput above "
+             f"Coarse's: {len(above)} of {len(others)} points.",
+             f"Throughput at {biggest // KB_BITS} KB, 16 bit: Coarse {at[('coarse', 16)]['throughput']:.1f}, Mid "
+             f"{at[('mid', 16)]['throughput']:.1f}, Fine {at[('fine', 16)]['throughput']:.1f} MACs/cycle."]
+    for level in ("mid", "fine"):
+        for bits in sorted({r["bits"] for r in rows}, reverse=True):
+            series = [r["dram_accesses_bits"] for r in sorted(rows, key=lambda r: r["buffer_bits"])
+                      if r["level"] == level and r["bits"] == bits and not r["note"]]
+            if any(b > a * (1 + 1e-9) for a, b in zip(series, series[1:])):
+                lines.append(f"{level} {bits}-bit DRAM traffic rises somewhere as the buffer grows.")
+    return lines
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "fig6_levels"),
-                        help="output folder for fig6_levels.csv / .png")
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="4 buffer sizes instead of 8")
-    mode.add_argument("--full", action="store_true", help="all 8 buffer sizes (default)")
-    parser.add_argument("--workload", default="resnet18", help="zoo workload (default resnet18, as Fig. 6)")
-    parser.add_argument("--hw", default="eyeriss-256-db", help="preset or YAML (Fine level's accelerator)")
-    args = parser.parse_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    sizes = [kb * KB_BITS for kb in (QUICK_BUFFER_KB if args.quick else BUFFER_KB)]
+    import common  # experiments/ is on the path when the script runs (tests load this module by file)
+
+    def extra(parser):
+        parser.add_argument("--workload", default="resnet18", help="zoo workload (default resnet18, as Fig. 6)")
+        parser.add_argument("--hw", default="eyeriss-256-db", help="preset or YAML (Fine level's accelerator)")
+
+    run, args = common.parse_args("fig6_levels", __doc__.splitlines()[0], argv, extra)
+    sizes = [kb * KB_BITS for kb in (QUICK_BUFFER_KB if run.quick else BUFFER_KB)]
     rows = compute_curves(get_workload(args.workload), load_spec(args.hw), sizes)
-    write_csv(rows, out / "fig6_levels.csv")
-    plot(rows, out / "fig6_levels.png", f"{args.workload} on {args.hw}, 8 bytes/cycle off-chip (hw-flowq Fig. 6)")
-    print(f"{'level':6} {'bits':>4} {'buffer KB':>9} {'DRAM Mbit':>10} {'MACs/cycle':>10}")
-    for row in rows:
-        print(f"{row['level']:6} {row['bits']:>4} {row['buffer_bits'] // KB_BITS:>9} "
-              f"{row['dram_accesses_bits'] / 1e6:>10.2f} {row['throughput']:>10.1f} {row['note']}")
-    print(f"wrote {out / 'fig6_levels.csv'} and {out / 'fig6_levels.png'}")
+    write_csv(rows, run.path("fig6_levels.csv"))
+    plot(rows, run.path("fig6_levels.png"), f"hw-flowq Fig. 6: {args.workload} on {args.hw}, 8 bytes/cycle off-chip")
+    columns = [("bits", "bits", "d"), ("level", "level", "s")]
+    columns += [(f"DRAM {s // KB_BITS} KB [Mbit]", f"dram_{s}", ".1f") for s in sizes]
+    columns += [(f"{s // KB_BITS} KB [MACs/cyc]", f"tput_{s}", ".1f") for s in sizes]
+    paths = common.write_table(run, "fig6", f"hw-flowq Fig. 6: {args.workload} on {args.hw}", columns, table(rows))
+    paths.append(common.write_notes(run, notes(rows)))
+    common.finish(run, paths + [run.path("fig6_levels.csv"), run.path("fig6_levels.png")])
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    import common
+
+    raise SystemExit(common.main_guard(main))

@@ -8,7 +8,8 @@ and a search with joint (input, weight, ADC) genes (`problems.reram.ReRAMProblem
 energy, latency, accuracy with the crossbar-aware forward) whose front is reported as savings vs Q_base.
 The paper's LeNet has conv1, conv2, conv3, fc; ours (LeNet-5) has conv1, conv2, fc1, fc2, fc3: the paper's conv3
 (a 5x5 conv over a 5x5 map, i.e. a 400 -> 120 matrix) maps to fc1 and its fc tuple to fc2 and fc3.
-Writes psum_table1.csv, psum_table3.csv, psum.json, psum.png into --out.
+Table 1 runs on LeNet-5 and on an MLP that occupies the paper's 9 MLP tiles (the paper gives its workloads' tile
+counts only). Writes psum_table1.md/.csv, psum_table3.md/.csv, psum.json, notes.md, psum.png, env.json into --out.
 
     python experiments/psum_reram.py --quick
     python experiments/psum_reram.py --full --data-dir ~/data/cifar-10-batches-py   (search budget |P| = 25, n = 50)
@@ -41,7 +42,20 @@ def scheme_bits(tuples) -> tuple:
     return [t[1] for t in picked], [t[0] for t in picked], [t[2] for t in picked]
 
 
-def table1(workload, spec) -> list:
+def mlp_9_tiles() -> list:
+    """An MNIST MLP 784-1024-128-10 that occupies exactly the paper's 9 tiles on `reram-puma` at 16 bit (7 + 1 + 1;
+    the paper names its MLP only by that tile count, not by its layer sizes)."""
+    from hwmodels.workload import fc
+
+    return [fc("fc1", 784, 1024), fc("fc2", 1024, 128), fc("fc3", 128, 10)]
+
+
+#: Table 1 workloads: (label, layer list builder). The paper's LSTM (24 tiles) and MLP (9 tiles) come without
+#: layer sizes; LeNet-5 is the network of its Table 3, the MLP matches its Table 1 MLP's tile count.
+TABLE1_WORKLOADS = (("LeNet-5", lambda: get_workload(MODEL)), ("MLP 784-1024-128-10", mlp_9_tiles))
+
+
+def table1(workload, spec, label: str = "LeNet-5") -> list:
     """Energy at 16-bit weights / inputs for every uniform ADC resolution of `ADC_SWEEP`."""
     bits = [16] * len(workload)
     rows, base = [], None
@@ -49,7 +63,8 @@ def table1(workload, spec) -> list:
         total = evaluate_network(workload, spec, bits, bits, adc_bits=r).total
         base = base if base is not None else total["energy"]
         p = PAPER_TABLE1[r]
-        rows.append({"adc_bits": r, "energy": total["energy"], "energy_unit": spec.energy.unit,
+        rows.append({"workload": label, "tiles": total["tiles"], "adc_bits": r, "energy": total["energy"],
+                     "energy_unit": spec.energy.unit,
                      "diff_pct": 100 * (total["energy"] / base - 1), "lstm_diff_pct_paper": p[1],
                      "mlp_diff_pct_paper": p[3], "adc_share": total["adc_share"],
                      "latency_cycles": total["latency_cycles"]})
@@ -64,12 +79,13 @@ def main(argv=None) -> int:
     evaluator = common.evaluator(run, MODEL)
     spec = load_reram_spec(PRESET)
     workload = get_workload(MODEL)
-    t1 = table1(workload, spec)
-    common.print_table(f"reram-psum Table 1: LeNet-5 W16/A16 on {PRESET} ({spec.adc_law} ADC law), energy vs ADC "
-                       f"resolution (paper: LSTM / MLP on its simulator)",
-                       [("ADC bits", "adc_bits", "d"), (f"energy [{spec.energy.unit}]", "energy", ".4g"),
-                        ("diff %", "diff_pct", ".1f"), ("paper LSTM %", "lstm_diff_pct_paper", ".1f"),
-                        ("paper MLP %", "mlp_diff_pct_paper", ".1f"), ("ADC share", "adc_share", ".2f")], t1)
+    t1 = [row for label, build in TABLE1_WORKLOADS for row in table1(build(), spec, label)]
+    paths = common.write_table(run, "psum_table1", f"reram-psum Table 1: W16/A16 on {PRESET} ({spec.adc_law} ADC "
+                               f"law), energy vs ADC resolution (paper: LSTM / MLP on its simulator)",
+                               [("workload", "workload", "s"), ("tiles", "tiles", "d"), ("ADC bits", "adc_bits", "d"),
+                                (f"energy [{spec.energy.unit}]", "energy", ".4g"), ("diff %", "diff_pct", ".1f"),
+                                ("paper LSTM %", "lstm_diff_pct_paper", ".1f"),
+                                ("paper MLP %", "mlp_diff_pct_paper", ".1f"), ("ADC share", "adc_share", ".2f")], t1)
 
     problem = ReRAMProblem(MODEL, spec, adc_bits="search", evaluator=evaluator, dataset=run.dataset,
                            fixed_bits=None, bitwidths=[b for b in (2, 4, 8, 16) if b in spec.bitwidths],
@@ -105,19 +121,37 @@ def main(argv=None) -> int:
                      "accuracy": 100 * m["accuracy"], "accuracy_paper": None,
                      "bits": " ".join(f"({a},{w},{r})" for w, a, r in zip(solution["bits_w"], solution["bits_a"],
                                                                              adc))})
-    common.print_table(f"reram-psum Table 3 layout: LeNet-5 (input, weight, ADC) schemes on {PRESET}, savings vs "
-                       f"Q_base [{run.mode}: {run.dataset}, |P|={run.budget.pop_size}, n={run.budget.n_gen}]",
+    paths += common.write_table(run, "psum_table3", f"reram-psum Table 3 layout: LeNet-5 (input, weight, ADC) schemes "
+                                f"on {PRESET}, savings vs Q_base, {run.dataset}, |P|={run.budget.pop_size}, "
+                                f"n={run.budget.n_gen}, seed {run.seed}",
                        [("scheme", "scheme", "s"), ("E saving", "energy_saving", ".2f"),
                         ("paper", "energy_saving_paper", ".2f"), ("T saving", "latency_saving", ".2f"),
                         ("paper", "latency_saving_paper", ".2f"), ("psi %", "accuracy", ".2f"),
                         ("paper acc %", "accuracy_paper", ".2f"), ("(i,w,ADC) per layer", "bits", "s")], rows)
-    common.write_csv(run.path("psum_table1.csv"), t1)
-    common.write_csv(run.path("psum_table3.csv"), rows)
-    common.write_json(run.path("psum.json"), {"mode": run.mode, "table1": t1, "table3": rows, "schemes": schemes})
-    plot(t1, rows, run.path("psum.png"))
-    common.wrote(run, [run.path("psum_table1.csv"), run.path("psum_table3.csv"), run.path("psum.json"),
-                       run.path("psum.png")])
+    paths.append(common.write_notes(run, notes(t1)))
+    paths.append(common.write_json(run.path("psum.json"), {"mode": run.mode, "table1": t1, "table3": rows,
+                                                           "schemes": schemes}))
+    plot([r for r in t1 if r["workload"] == "LeNet-5"], rows, run.path("psum.png"))
+    common.finish(run, paths + [run.path("psum.png")])
     return 0
+
+
+def notes(t1: list) -> list:
+    """Why a linear ADC law cannot give the paper's ratios: saving(r) = share x (1 - r / 8), so the savings at 4, 2
+    and 1 bit stand 1 : 1.5 : 1.75 whatever the ADC share; the paper's stand 1 : 1.43 : 1.64."""
+    lines = []
+    for label in dict.fromkeys(r["workload"] for r in t1):
+        sub = {r["adc_bits"]: r for r in t1 if r["workload"] == label}
+        s4, s2, s1 = (-sub[b]["diff_pct"] for b in (4, 2, 1))
+        lines.append(f"{label} ({sub[8]['tiles']} tiles): savings {s4:.1f} / {s2:.1f} / {s1:.1f} % at 4 / 2 / 1 bit, "
+                     f"ratio 1 : {s2 / s4:.2f} : {s1 / s4:.2f}; 8-bit ADC share {sub[8]['adc_share']:.2f}.")
+    paper = PAPER_TABLE1
+    lines.append(f"The paper's ratios: LSTM 1 : {paper[2][1] / paper[4][1]:.2f} : {paper[1][1] / paper[4][1]:.2f}, MLP "
+                 f"1 : {paper[2][3] / paper[4][3]:.2f} : {paper[1][3] / paper[4][3]:.2f}; a linear ADC law gives "
+                 f"1 : 1.50 : 1.75 at any ADC share, so they cannot match. Share the 1-bit saving implies under a "
+                 f"linear law (saving = share x 7/8), a calibration, not a measurement: LSTM "
+                 f"{-paper[1][1] / 0.875:.1f} %, MLP {-paper[1][3] / 0.875:.1f} %.")
+    return lines
 
 
 def plot(t1: list, rows: list, path) -> None:
