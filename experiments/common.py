@@ -18,7 +18,6 @@ import json
 import math
 import os
 import platform
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -172,11 +171,15 @@ def evaluator(run: Run, model: str, **kwargs):
             kwargs.setdefault("image_size", QUICK_IMAGE_SIZE[model])
         kwargs.setdefault("batch_size", QUICK_PROXY_BATCH)
         kwargs.setdefault("use_result_cache", True)
-        return LossProxyEvaluator(model, "digits", seed=run.seed, device=run.device, **kwargs)
-    if run.data_dir is None:
-        raise FlowQError(f"--full needs --data-dir: the CIFAR-10 folder (python format) for {model}'s accuracy")
-    kwargs.setdefault("epochs", FULL_FINETUNE_EPOCHS)
-    return FineTuneEvaluator(model, "cifar10", seed=run.seed, device=run.device, data_root=run.data_dir, **kwargs)
+        built = LossProxyEvaluator(model, "digits", seed=run.seed, device=run.device, **kwargs)
+    else:
+        if run.data_dir is None:
+            raise FlowQError(f"--full needs --data-dir: the CIFAR-10 folder (python format) for {model}'s accuracy")
+        kwargs.setdefault("epochs", FULL_FINETUNE_EPOCHS)
+        built = FineTuneEvaluator(model, "cifar10", seed=run.seed, device=run.device, data_root=run.data_dir,
+                                  **kwargs)
+    _EVALUATORS.append({"threads": getattr(built, "threads", None), "device": getattr(built, "device", None)})
+    return built
 
 
 def pareto_choice(front: list, min_psi: float, key=None) -> dict | None:
@@ -353,13 +356,8 @@ def save_figure(fig, path, dpi: int = 110, rect=None) -> None:
 
 
 # ---- environment record ------------------------------------------------------------------------------------
-def _git(*args: str) -> str:
-    try:
-        out = subprocess.run(["git", *args], cwd=Path(__file__).resolve().parent, capture_output=True, text=True,
-                             timeout=20)
-        return out.stdout.strip() if out.returncode == 0 else ""
-    except (OSError, subprocess.SubprocessError):
-        return ""
+#: the evaluators this process built ({"threads", "device"} of each): env.json records what psi depended on
+_EVALUATORS: list = []
 
 
 def _cpu_model() -> str:
@@ -373,43 +371,39 @@ def _cpu_model() -> str:
 
 
 def environment(run: "Run") -> dict:
-    """What produced a result: git commit, library versions, threads, CPU / GPU, seeds, budget, wall and CPU time.
+    """What produced a result: `flowq.environment.environment` (torch build, the evaluators' torch threads and
+    device, git commit and dirty flag, Python, numpy, platform, cores) plus the CPU model, GPU, seeds, budget, wall
+    and CPU time and the load.
 
     Times are seconds since `parse_args` (wall: `time.perf_counter`; CPU: this process's user + system time, all
     threads); `load_1min` is the 1-minute load average at the end (the machine may be shared)."""
-    import importlib.metadata as metadata
+    from flowq.environment import environment as flowq_environment
 
-    versions = {}
-    for package in ("torch", "numpy", "numba", "pymoo"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
-    threads, gpu = None, None
-    if "torch" in sys.modules:  # never import torch for a hardware-only script
-        torch = sys.modules["torch"]
-        threads = torch.get_num_threads()
-        gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    dirty = _git("status", "--porcelain", "--untracked-files=no", "--", "experiments", "hwmodels", "problems",
-                 "flowq")
+    threads = sorted({e["threads"] for e in _EVALUATORS if e["threads"] is not None}) or [None]
+    devices = sorted({str(e["device"]) for e in _EVALUATORS}) or [None]
+    gpu = None
+    if "torch" in sys.modules and sys.modules["torch"].cuda.is_available():  # never import torch for this
+        gpu = sys.modules["torch"].cuda.get_device_name(0)
     budget = run.budget
-    return {"script": run.name, "mode": run.mode, "argv": list(run.argv), "git_commit": _git("rev-parse", "HEAD"),
-            "git_dirty": bool(dirty), "python": platform.python_version(), **versions,
-            "torch_threads": threads, "cpu": _cpu_model(), "cpu_count": os.cpu_count(), "gpu": gpu,
-            "seed": run.seed, "seeds": run.seeds, "pop_size": budget.pop_size, "n_gen": budget.n_gen,
-            "wall_seconds": round(time.perf_counter() - run.started[0], 1),
-            "cpu_seconds": round(time.process_time() - run.started[1], 1),
-            "load_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    env = flowq_environment(threads[0] if len(threads) == 1 else None, devices[0] if len(devices) == 1 else None)
+    env.update({"script": run.name, "mode": run.mode, "argv": list(run.argv), "evaluator_threads": threads,
+                "cpu": _cpu_model(), "gpu": gpu, "seed": run.seed, "seeds": run.seeds,
+                "pop_size": budget.pop_size, "n_gen": budget.n_gen,
+                "wall_seconds": round(time.perf_counter() - run.started[0], 1),
+                "cpu_seconds": round(time.process_time() - run.started[1], 1),
+                "load_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+                "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())})
+    return env
 
 
 def environment_line(env: dict) -> str:
     """env.json as one markdown line (the line EXPERIMENTS.md shows under each section)."""
     commit = (env.get("git_commit") or "unknown")[:10] + (" + uncommitted changes" if env.get("git_dirty") else "")
-    torch = f"torch {env['torch']}, {env['torch_threads']} threads" if env.get("torch_threads") else "no torch"
+    threads = ", ".join(str(t) for t in env.get("evaluator_threads") or [] if t is not None)
+    torch = f"torch {env['torch']}, evaluator {threads} thread(s)" if threads else "hardware only (no evaluator)"
     seeds = ", ".join(map(str, env.get("seeds") or []))
     return (f"*Run {env['date']}: `{env['script']}.py {' '.join(env['argv'])}`; commit {commit}; {torch}; "
-            f"{env['cpu_count']} x {env['cpu']}; GPU {env.get('gpu') or 'none'}; evaluator seed {env['seed']}, "
+            f"{env['cores']} x {env['cpu']}; GPU {env.get('gpu') or 'none'}; evaluator seed {env['seed']}, "
             f"search seeds {seeds}; |P| = {env['pop_size']}, n = {env['n_gen']}; wall {env['wall_seconds']} s, "
             f"CPU {env['cpu_seconds']} s, load {env['load_1min']}.*\n")
 
