@@ -38,6 +38,13 @@ def _constraints(items) -> dict:
         if not sep:
             raise GenomeError(f"--constraint {item!r}: write METRIC=LIMIT, e.g. frac_ops=0.35 (35 % of the 16-bit "
                               f"baseline) or accuracy=0.9 (psi >= 0.9)")
+        limit = constraints[name.strip()]
+        if name.strip() == "accuracy" and not 0.0 < limit <= 1.0:
+            raise GenomeError(f"--constraint {item!r}: accuracy is a fraction, 0 < psi <= 1 (e.g. accuracy=0.9 for "
+                              f"psi >= 90 %)")
+        if not 0.0 < limit < float("inf"):
+            raise GenomeError(f"--constraint {item!r}: a hardware limit is a positive fraction of the 16-bit network "
+                              f"(e.g. frac_ops=0.35)")
     return constraints
 
 
@@ -136,7 +143,11 @@ def _add_model_options(parser):
     parser.add_argument("--quantizer", choices=("pact", "dorefa", "wrpn", "xnor"), default=None,
                         help="quantisation scheme: pact (DoReFa weights + PACT activations, default), dorefa, wrpn, "
                              "xnor (1-bit layers binarised with per-filter scale)")
-    parser.add_argument("--data-dir", default=None, help="folder of the cifar10 / imagefolder dataset")
+    parser.add_argument("--data-dir", default=None, help="folder of the cifar10 / imagefolder dataset (recorded "
+                        "as an absolute path)")
+    parser.add_argument("--weights", default=None, metavar="FILE", help="pretrained float state dict of --model "
+                        "(torch.save(model.state_dict(), FILE)): no float training; its accuracy is measured and "
+                        "recorded")
     parser.add_argument("--device", default=None, help="evaluator device: cpu, cuda, cuda:N (default: cuda if "
                         "available)")
     parser.add_argument("--threads", type=_positive_int, default=None,
@@ -147,15 +158,28 @@ def _add_model_options(parser):
                         help="seed of the float network and fine-tuning (default 0; independent of --seed)")
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """--help shows each option's default (unless it is None or a flag)."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False) or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of every sub-command."""
     parser = argparse.ArgumentParser(prog="flowq", description="Hardware-aware mixed-precision quantization "
                                      "(HW-FlowQ): Coarse -> Mid -> Fine genetic search.")
     sub = parser.add_subparsers(dest="command", required=True)
+    sub_parser = sub.add_parser
+    sub.add_parser = lambda *a, **kw: sub_parser(*a, formatter_class=_HelpFormatter, **kw)
 
     search = sub.add_parser("search", help="run one genetic search at one abstraction level")
-    search.add_argument("--model", default="resnet20")
-    search.add_argument("--dataset", default="digits")
+    search.add_argument("--model", default="resnet20", help="zoo name (resnet20, vgg16, lenet5, mobilenetv2, ...), "
+                        "or your own network: package.module:factory or path/to/file.py:factory (a callable returning "
+                        "an nn.Module, given num_classes and input_size when it accepts them)")
+    search.add_argument("--dataset", default="digits", help="digits (bundled), cifar10 or imagefolder (--data-dir)")
     search.add_argument("--level", choices=LEVELS, default="fine")
     search.add_argument("--hw", default="spatial-256", help="preset name or YAML path")
     search.add_argument("--dataflow", choices=("RS", "WS", "OS"), default=None)
@@ -199,14 +223,18 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--out", default=None, help="folder for the PNGs (default: the run folder)")
 
     hw = sub.add_parser("hw", help="hardware cost of one genome, per layer and total")
-    hw.add_argument("model", help="zoo workload name, e.g. resnet20, alexnet")
+    hw.add_argument("model", help="zoo workload name (e.g. resnet20, alexnet), an ONNX file (model.onnx: its "
+                    "Conv/Gemm layers, shapes inferred) or your network as package.module:factory / file.py:factory")
+    hw.add_argument("--dataset", default=None, help="build MODEL for this dataset's input size and classes (digits, "
+                    "cifar10, imagefolder with --data-dir); default: the zoo table, or digits for a factory")
+    hw.add_argument("--data-dir", default=None, help="folder of an imagefolder / cifar10 dataset")
     hw.add_argument("--hw", default="spatial-256")
     hw.add_argument("--dataflow", choices=("RS", "WS", "OS"), default=None)
     group = hw.add_mutually_exclusive_group()
     group.add_argument("--bits", type=int, default=None, help="uniform bitwidth (default: the spec's b_max)")
     group.add_argument("--genome", default=None, help="JSON with bits_w/bits_a (e.g. a results.json front entry "
                        "or a whole results.json: its HV-leader)")
-    hw.add_argument("--batch", type=int, default=1)
+    hw.add_argument("--batch", type=_positive_int, default=1)
     hw.add_argument("--level", choices=LEVELS, default="fine")
     hw.add_argument("--objective", choices=("energy", "latency", "edp"), default="energy",
                     help="what the Fine mapper minimises per layer")
@@ -246,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     cache = sub.add_parser("cache", help="the shared evaluation cache ($FLOWQ_CACHE_DIR/results.sqlite)")
     cache.add_argument("action", choices=("stats", "list", "clear"))
     cache.add_argument("--model", default=None, help="only the results of this model")
-    cache.add_argument("--limit", type=int, default=50, help="list: at most this many rows (newest first)")
+    cache.add_argument("--limit", type=_positive_int, default=50, help="list: at most this many rows (newest first)")
     return parser
 
 
@@ -276,6 +304,8 @@ def _evaluator_options(args) -> dict:
             options[key] = getattr(args, name)
     if getattr(args, "threads", None) is not None:
         options["threads"] = args.threads
+    if getattr(args, "weights", None) is not None:  # pretrained float weights of --model
+        options["weights"] = args.weights
     return options
 
 
@@ -303,24 +333,131 @@ def build_flow(args, run=None):
                 seed=args.seed, evaluator_seed=args.evaluator_seed or 0, **common, **problem_kwargs)
 
 
+#: `flowq search --resume`: options taken from the run when not given (argparse dests); a given one that differs
+#: from the run is refused by `flowq.runs` (or applied: --gen, --workers, --dask, --quiet)
+RESUME_FROM_RUN = ("model", "dataset", "level", "hw", "dataflow", "tie", "fixed_bits", "batch", "bitwidths", "algo",
+                   "pop", "gen", "seed", "objectives", "constraint", "soga_threshold", "hv_leader", "evaluator",
+                   "epochs", "quantizer", "data_dir", "device", "evaluator_seed", "weights")
+
+
+def _given_options(argv) -> set:
+    """The argparse dests given on the command line `argv` (parsed again with every default suppressed)."""
+    parser = build_parser()
+    actions = list(parser._actions)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in action.choices.values():
+                actions.extend(subparser._actions)
+    for action in actions:
+        if action.dest != "command":
+            action.default = argparse.SUPPRESS
+    return set(vars(parser.parse_args(argv)))
+
+
+def _resume_arguments(args) -> dict:
+    """--resume: fill the options not given with the run's (so only given ones are compared); returns the run's
+    results.json. A given --model or --dataset other than the run's is refused here (the rest in flowq.runs)."""
+    from flowq import runs
+    from flowq.models import model_name
+
+    folder = Path(args.out)
+    if not (folder / runs.CHECKPOINT).is_file():
+        there = "the run finished or never checkpointed" if runs.holds_run(folder) else "no run there"
+        raise runs.RunError(f"--resume: {folder} has no {runs.CHECKPOINT} to resume from ({there}); drop --resume "
+                            f"to start a new run" + (" with --force" if runs.holds_run(folder) else ""))
+    data = runs.read_results(folder)
+    config, given = data["config"], args.given
+    for dest, option, value in (("model", "--model", model_name(args.model)), ("dataset", "--dataset", args.dataset)):
+        if dest in given and value != config.get(dest):
+            raise runs.RunError(f"--resume of {folder} cannot change {option} {value!r} (the run's: "
+                                f"{config.get(dest)!r}); resume without it, or start a new run with --force or "
+                                f"another --out")
+    recorded = {"level": data["level"], "algo": data.get("algorithm"), "pop": data.get("pop_size"),
+                "gen": data.get("n_gen"), "seed": data.get("seed"), "objectives": ",".join(data["objectives"]),
+                "constraint": [f"{k}={v}" for k, v in data["constraints"].items()] or None,
+                "soga_threshold": config.get("soga_threshold")}
+    for dest in RESUME_FROM_RUN:
+        if dest not in given:
+            setattr(args, dest, recorded.get(dest))
+    return data
+
+
+def _check_cache() -> None:
+    """Open the result cache before any work: a corrupt or unwritable one ends the command with its path."""
+    from flowq.cache import ResultCache
+
+    ResultCache.default()
+
+
+def _announce_cost(args, flow, problem) -> None:
+    """Say up front when a search may take more than an hour (candidates x measured or expected s/candidate)."""
+    from flowq.cache import ResultCache
+    from flowq.estimate import WARN_SECONDS, format_duration, search_estimate, seconds_per_candidate
+
+    if not problem.needs_accuracy:
+        return
+    kind = getattr(problem.evaluator, "kind", args.evaluator or "finetune")
+    per, how = seconds_per_candidate(ResultCache.default(), flow.model, kind, args.epochs)
+    candidates, total = search_estimate(args.pop, args.gen, per)
+    if total > WARN_SECONDS:
+        print(f"estimated cost: up to {candidates} candidates ({args.pop} x {args.gen} generations) x {per:.1f} s "
+              f"({how}) = {format_duration(total)}, plus float training on first use. Ctrl-C stops after the "
+              f"candidates in flight; --resume continues", file=sys.stderr, flush=True)
+
+
 def cmd_search(args) -> int:
-    flow = build_flow(args)
+    from flowq import runs
+
+    if args.resume:
+        _resume_arguments(args)  # before the folder check, which would create a missing folder
+    runs.check_output_folder(args.out)
+    _check_cache()
+    flow = build_flow(args, run=args.out if args.resume else None)
     if args.hw_space:  # co-design: the accelerator is searched too (flowq.cli_codesign)
         from flowq.cli_codesign import codesign_search
 
         _report(codesign_search(flow, args, _problem_options(args)))
         return 0
-    problem = flow.problem(args.level, **_problem_options(args))
+    options = _problem_options(args)
+    if args.resume:  # the run's genome settings unless given (a differing one is refused by flowq.runs)
+        options.update(_resumed_problem_options(args))
+    problem = flow.problem(args.level, **options)
+    _check_population(args.pop, problem)
+    _announce_cost(args, flow, problem)
     result = flow.search(problem, args.algo, args.gen, pop_size=args.pop, out=args.out, resume=args.resume,
                          force=args.force)
-    _report(result)
-    return 0
+    return _report(result, flow)
+
+
+def _resumed_problem_options(args) -> dict:
+    """The genome settings given with --resume (the run's otherwise, through `Flow.from_run`)."""
+    options = {}
+    if "tie" in args.given:
+        options["tie"] = args.tie
+    if "fixed_bits" in args.given:
+        options["fixed_bits"] = _fixed_bits(args.fixed_bits)
+    if "batch" in args.given:
+        options["batch"] = args.batch
+    return options
+
+
+#: Largest population x genome loci a search accepts (the GA holds a few arrays of this many integers)
+MAX_POPULATION_LOCI = 10 ** 7
+
+
+def _check_population(pop: int, problem) -> None:
+    if pop * problem.n_var > MAX_POPULATION_LOCI:
+        raise GenomeError(f"--pop {pop}: {pop} x {problem.n_var} genome loci exceeds {MAX_POPULATION_LOCI:.0e}; "
+                          f"hw-flowq uses 25 or 50 (every candidate is a network to evaluate)")
 
 
 def cmd_refine(args) -> int:
+    from flowq import runs
     from flowq.flow import SearchResult
 
     previous = SearchResult.load(args.run)
+    runs.check_output_folder(args.out if args.out is not None else previous.out / args.level)
+    _check_cache()
     flow = build_flow(args, run=previous.out)
     flow.preload_accuracy(previous.out)  # only when the same evaluator measured the same float network
     options = _problem_options(args)
@@ -331,27 +468,34 @@ def cmd_refine(args) -> int:
                          n_gen=args.gen if args.gen is not None else previous.data.get("n_gen", 50),
                          pop_size=args.pop if args.pop is not None else previous.data.get("pop_size", 25), out=out,
                          force=args.force)
-    _report(result)
-    return 0
+    return _report(result, flow)
 
 
 def cmd_train(args) -> int:
+    from flowq import runs
     from flowq.train import train_run
 
+    runs.read_results(args.run)  # a bad run folder is reported before the output folder is made
+    runs.check_output_folder(args.out if args.out is not None else runs.results_path(args.run).parent / runs.TRAINED)
+    _check_cache()
     summary = train_run(args.run, pick=args.pick, epochs=args.epochs, from_scratch=not args.finetune,
                         out=args.out, evaluator_kwargs=_evaluator_options(args),
                         evaluator_seed=args.evaluator_seed, verbose=True)
     if summary.get("failed"):
         print(f"training failed: {summary['reason']}", file=sys.stderr)
         return 1
-    print(f"test accuracy {100 * summary['test_accuracy']:.2f}% (search psi on the validation split "
-          f"{_fmt(summary.get('search_accuracy'))}); wrote {summary['folder']}")
+    psi = summary.get("search_accuracy")
+    print(f"test accuracy {100 * summary['test_accuracy']:.2f} % (search accuracy psi on the validation split "
+          f"{'-' if psi is None else f'{100 * psi:.2f} %'}); wrote {summary['folder']}")
     return 0
 
 
 def cmd_plot(args) -> int:
+    from flowq import runs
     from flowq.plots import plot_run
 
+    runs.read_results(args.run)
+    runs.check_output_folder(args.out if args.out is not None else runs.results_path(args.run).parent)
     for path in plot_run(args.run, args.out):
         print(f"wrote {path}")
     return 0
@@ -398,6 +542,24 @@ def _mapping_store(level: str):
         yield
 
 
+def _hw_workload(args) -> list:
+    """`flowq hw`'s workload: an ONNX file's layers, a network built for --dataset (a factory, or a zoo name with
+    --dataset) traced as a search traces it, or the zoo table."""
+    if str(args.model).lower().endswith(".onnx"):
+        from flowq.models.onnx_workload import onnx_workload
+
+        return onnx_workload(args.model, batch=args.batch)
+    if args.dataset is not None or ":" in str(args.model):
+        from flowq.data import dataset_shape
+        from flowq.models import network_workload
+
+        shape = dataset_shape(args.dataset or "digits", root=args.data_dir)
+        return network_workload(args.model, shape, args.batch)
+    from hwmodels.zoo import get_workload
+
+    return get_workload(args.model, batch=args.batch)
+
+
 def cmd_hw(args) -> int:
     import numpy as np
 
@@ -432,7 +594,7 @@ def cmd_hw(args) -> int:
 
         print(spec_to_yaml(spec), end="")
         return 0
-    workload = get_workload(args.model, batch=args.batch)
+    workload = _hw_workload(args)
     if args.genome:
         bits_w, bits_a = _read_genome(args.genome, len(workload))
     else:
@@ -520,25 +682,52 @@ def cmd_demo(args) -> int:
     return 0
 
 
-def _report(result) -> None:
+def _metric_text(name: str, value) -> str:
+    """A metric as a person reads it: accuracy psi in %, the rest as stored."""
+    if name == "accuracy" and isinstance(value, (int, float)):
+        return f"accuracy={100 * value:.2f} %"
+    return f"{name}={_fmt(value)}"
+
+
+def _report(result, flow=None) -> int:
+    """Print a search's summary (every phase with its wall time); returns the exit status: 1 when every candidate
+    failed (with the first failure's reason), else 0."""
+    import time
+
     data = result.data
-    print(f"{result.level}: {len(data['front'])} Pareto solutions, final hypervolume "
-          f"{data['hypervolume'][-1]:.5f}, {data['n_accuracy_evaluations']} accuracy evaluations "
-          f"({data['accuracy_seconds']:.1f} s) in {data['seconds']:.1f} s")
+    resumed = data.get("resumed_sessions", 0)
+    print(f"{result.level}: {len(data['front'])} Pareto solutions, final hypervolume {data['hypervolume'][-1]:.5f}, "
+          f"{data['n_accuracy_evaluations']} accuracy evaluations ({data['accuracy_seconds']:.1f} s of evaluation"
+          f"{' over all sessions of the run' if resumed else ''})")
+    evaluator = getattr(flow, "_evaluator", None) if flow is not None else None
+    float_phase = getattr(evaluator, "float_phase", lambda: None)() if evaluator is not None else None
+    phases = [] if float_phase is None else [float_phase]
+    phases.append(f"search {data['seconds']:.1f} s" + (" (this session)" if resumed else ""))
+    print(f"wall time {time.perf_counter() - _STARTED[0]:.1f} s: " + ", ".join(phases) + "; the rest is set-up, "
+          f"plots and files")
     leader = result.leader("hv")
     if leader is not None:
-        print("HV-leader: " + ", ".join(f"{k}={_fmt(v)}" for k, v in leader["metrics"].items()
+        print("HV-leader: " + ", ".join(_metric_text(k, v) for k, v in leader["metrics"].items()
                                         if k in data["objectives"]))
     elif data.get("constraints"):
         print(f"no candidate meets the constraints {data['constraints']}: relax them, or step back a level")
     if result.out is not None:
         print(f"results: {result.out / 'results.json'}")
+    failed = data.get("failed") or []
+    if failed and not data["front"] and len(failed) >= data.get("n_distinct_genomes", len(failed)):
+        reason = failed[0].get("metrics", {}).get("accuracy_reason") or "no reason recorded"
+        print(f"every candidate's accuracy evaluation failed ({len(failed)}); the first: {reason}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_cache(args) -> int:
     from flowq.cache import ResultCache
 
     cache = ResultCache.default()
+    if args.model is not None and args.action in ("stats", "list") and args.model not in cache.stats()["models"]:
+        known = ", ".join(sorted(m for m in cache.stats()["models"] if m)) or "none"
+        raise FlowQError(f"--model {args.model!r}: the cache {cache.path} holds no results of it (models: {known})")
     if args.action == "stats":
         stats = cache.stats()
         if args.model is not None:
@@ -572,9 +761,45 @@ COMMANDS = {"search": cmd_search, "refine": cmd_refine, "train": cmd_train, "plo
             "compare": cmd_compare, "cache": cmd_cache}
 
 
+_STARTED = [0.0]  # time.perf_counter() when the command started (summaries give the whole wall time)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM outside a search's own graceful stop (e.g. during float training): ends the command like Ctrl-C."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
+def _interrupted(args, argv, error) -> int:
+    """The message of a command stopped by SIGINT / SIGTERM: what is kept and how to continue; 130 or 143."""
+    from flowq import runs
+
+    what = "terminated (SIGTERM)" if isinstance(error, Terminated) else "interrupted"
+    out = getattr(args, "out", None) if args.command in ("search", "refine") else None
+    if out is not None and (Path(out) / runs.CHECKPOINT).is_file():
+        print(f"{what}; finished generations are in {out} (results.json, checkpoint.pkl) and every finished "
+              f"evaluation is in the result cache", file=sys.stderr)
+        if args.command == "search":
+            print(f"resume with: {_resume_command(argv)}", file=sys.stderr)
+    else:
+        print(f"{what} before a generation was finished (float training or the first candidates): no run to resume"
+              f"; finished evaluations and a finished float network are in the result cache, so rerunning the "
+              f"command reuses them", file=sys.stderr)
+    return 143 if isinstance(error, Terminated) else 130
+
+
 def main(argv=None) -> int:
     """Entry point of the `flowq` console script; returns the exit status."""
+    import signal
+    import time
+
+    _STARTED[0] = time.perf_counter()
     args = build_parser().parse_args(argv)
+    if args.command == "search":
+        args.given = _given_options(argv)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         from flowq.executor import make_executor, using
 
@@ -583,12 +808,10 @@ def main(argv=None) -> int:
     except FlowQError as error:
         print(f"flowq {args.command}: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted; finished generations are in the run folder (results.json, checkpoint.pkl) and every "
-              "finished evaluation is in the result cache", file=sys.stderr)
-        if args.command == "search":
-            print(f"resume with: {_resume_command(argv)}", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as error:
+        return _interrupted(args, argv, error)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

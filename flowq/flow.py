@@ -97,7 +97,8 @@ class Flow:
     """Search, refine and abstract across the Coarse, Mid and Fine levels with one accuracy evaluator.
 
     Args:
-        model: model / zoo name, e.g. "resnet20".
+        model: zoo name (e.g. "resnet20"), a factory spec ("pkg.module:factory", "path/file.py:factory") or an
+            nn.Module; the hardware workload is traced from that network at the dataset's input size and classes.
         dataset: dataset name, e.g. "digits".
         evaluator: "finetune", "proxy" or an evaluator object (`.evaluate(bits_w, bits_a)`).
         hw: accelerator preset, YAML path or `AcceleratorSpec` used by every level.
@@ -108,7 +109,8 @@ class Flow:
             float network's identity is its own, so fronts of different GA seeds sit on the same network.
         out: folder under which each search writes a sub-folder named after its level (None: no files).
         verbose: print a progress line per generation (and a bar within a generation on a terminal).
-        evaluator_kwargs: more options of an evaluator built here (quantizer, device, data_root, ...).
+        evaluator_kwargs: more options of an evaluator built here (quantizer, device, data_root, weights, ...):
+            weights="model.pt" makes that pretrained float state dict the float network (no float training).
         hv_rule: HV-leader rule, "paper" (hw-flowq 6.2) or "rescaled" (`flowq.pareto.hv_leader`).
         problem_kwargs: defaults for every problem (bitwidths, tie, fixed_bits, batch, objectives, ...).
     """
@@ -117,7 +119,10 @@ class Flow:
                  hw="spatial-256", dataflow=None, epochs: float | None = None, seed: int = 0,
                  evaluator_seed: int = 0, out=None, verbose: bool = True, evaluator_kwargs: dict | None = None,
                  hv_rule: str = "paper", **problem_kwargs):
-        self.model, self.dataset, self.hw, self.dataflow = model, dataset, hw, dataflow
+        from flowq.models import model_name  # torch is imported here, not at module import
+
+        self.network = model  # what is built and traced: a name, a factory spec or an nn.Module
+        self.model, self.dataset, self.hw, self.dataflow = model_name(model), dataset, hw, dataflow
         self.seed = _check_seed(seed, "seed")
         self.evaluator_seed = _check_seed(evaluator_seed, "evaluator_seed")
         self._evaluator = evaluator  # a name is turned into an evaluator on first use (torch imported then)
@@ -129,6 +134,7 @@ class Flow:
         self.accuracy_cache: dict = {}
         self.results: list = []  # the level stack: one SearchResult per level visited, coarsest first
         self.executor = None  # flowq.executor.Executor running accuracy evaluations (None: serial, in-process)
+        self._workloads: dict = {}  # batch -> workload of the network
 
     @classmethod
     def from_run(cls, run, *, evaluator=None, hw=None, dataflow=None, epochs=None, seed=None, verbose=True,
@@ -168,7 +174,7 @@ class Flow:
     def evaluator(self):
         """The accuracy evaluator shared by every level (built on first use from its name)."""
         if isinstance(self._evaluator, str):
-            self._evaluator = make_evaluator(self._evaluator, self.model, self.dataset, **self._evaluator_options)
+            self._evaluator = make_evaluator(self._evaluator, self.network, self.dataset, **self._evaluator_options)
         return self._evaluator
 
     def evaluator_identity(self) -> dict:
@@ -189,14 +195,27 @@ class Flow:
         return added
 
     # ---- problems ---------------------------------------------------------------------------------------
+    def workload(self, batch: int = 1) -> list:
+        """The hardware workload of the network this flow trains: its model built for its dataset's classes and
+        input size, traced at `batch` (`flowq.models.network_workload`; the zoo table when the shapes agree)."""
+        if batch not in self._workloads:
+            from flowq.data import dataset_shape
+            from flowq.models import network_workload
+
+            options = self._evaluator_options
+            shape = dataset_shape(self.dataset, root=options.get("data_root"), image_size=options.get("image_size"))
+            self._workloads[batch] = network_workload(self.network, shape, int(batch))
+        return self._workloads[batch]
+
     def problem(self, level: str, **kwargs) -> QuantProblem:
-        """A problem at `level` sharing this flow's evaluator, hardware and accuracy cache."""
+        """A problem at `level` sharing this flow's evaluator, hardware, workload and accuracy cache."""
         if level not in PROBLEMS:
             raise FlowQError(f"unknown level {level!r}; allowed: {', '.join(PROBLEMS)}")
         hw = kwargs.pop("hw", self.hw)
         options = dict(self.problem_kwargs, dataset=self.dataset, dataflow=self.dataflow,
                        accuracy_cache=self.accuracy_cache, seed=self.evaluator_seed)
         options.update(kwargs)
+        options.setdefault("workload", self.workload(options.get("batch", 1)))
         objectives = options.get("objectives") or PROBLEMS[level].default_objectives
         if ACCURACY in objectives or ACCURACY in (options.get("constraints") or {}):
             options.setdefault("evaluator", self.evaluator)
@@ -252,10 +271,13 @@ class Flow:
             raise SearchError(f"algorithm {algorithm!r} needs a problem with the hw-flowq eq. 1 fitness: build it "
                               f"with soga_threshold=t (e.g. 0.05)")
         folder = self._run_folder(problem.level, out)
-        resuming = folder is not None and runs.prepare_folder(folder, problem.config(), resume=resume, force=force)
         algorithm_name = algorithm if isinstance(algorithm, str) else type(algorithm).__name__
         meta = {"algorithm": algorithm_name, "seed": seed, "pop_size": pop_size, "n_gen": n_gen,
                 "environment": self._environment_of(problem)}
+        if resume and folder is not None and (folder / runs.CHECKPOINT).is_file():  # before any float training
+            identity = self._identity_of(problem.evaluator, float_weights=False) if problem.needs_accuracy else None
+            runs.check_resume_settings(folder, meta, identity)  # an option the checkpoint cannot honour: refused
+        resuming = folder is not None and runs.prepare_folder(folder, problem.config(), resume=resume, force=force)
         if problem.needs_accuracy:
             meta["evaluator"] = self._identity_of(problem.evaluator)
         progress = EvaluationProgress(f"[{problem.level}]", enabled=self.verbose)
@@ -263,7 +285,8 @@ class Flow:
             algo = pickle.loads(runs.read_checkpoint(folder))
             algo.termination = MaximumGenerationTermination(n_gen)
             problem, monitor = algo.problem, algo.callback
-            monitor.meta.update(meta)
+            monitor.out = folder  # the folder as given now: a moved run folder resumes in place
+            monitor.meta.update(meta, resumed_sessions=monitor.meta.get("resumed_sessions", 0) + 1)
             monitor.deadline, monitor.stopped_early, monitor._last_notify = deadline, False, None
             monitor.started = time.perf_counter()  # "seconds" then counts this session's wall time
             progress.generation = lambda: len(monitor.hypervolume) + 1
@@ -365,9 +388,14 @@ class Flow:
         return environment(getattr(evaluator, "threads", None), getattr(evaluator, "device", None))
 
     @staticmethod
-    def _identity_of(evaluator) -> dict:
+    def _identity_of(evaluator, float_weights: bool = True) -> dict:
         identity = getattr(evaluator, "identity", None)
-        return identity() if callable(identity) else {"kind": type(evaluator).__name__}
+        if not callable(identity):
+            return {"kind": type(evaluator).__name__}
+        try:
+            return identity() if float_weights else identity(float_weights=False)
+        except TypeError:  # an evaluator whose identity() takes no float_weights
+            return identity()
 
     @staticmethod
     def _encode_front(result: SearchResult, problem: QuantProblem) -> np.ndarray:
