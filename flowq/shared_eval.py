@@ -234,7 +234,8 @@ class SharedEvaluator(_Evaluator):
         _set_bits(_layers(model, order), bw, ba)
         calibration = data.train_x[:self.calibration_images]
         try:
-            reestimate_batchnorm(model, calibration)
+            if any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()):
+                reestimate_batchnorm(model, calibration)  # (a network without BatchNorm has nothing to re-estimate)
             if self.finetune_steps > 0:
                 torch.manual_seed(self.seed)
                 train(model, data.train_x, data.train_y, steps=self.finetune_steps,
