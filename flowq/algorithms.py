@@ -68,7 +68,7 @@ def _rl_agent(name: str):
 #: Algorithm registry: name -> factory(pop_size, *, sampling=None, crossover_prob, mutation_prob, **kwargs) ->
 #: pymoo Algorithm. Adding an algorithm is one entry here and one `--algo` choice.
 ALGORITHMS = {"nsga2": _nsga2, "soga": _soga, "random": _random}
-AGENT_NAMES = ("ddpg", "ppo", "vpg", "releq")
+AGENT_NAMES = ("ddpg", "ppo", "vpg", "releq", "moppo")
 ALGORITHMS.update({name: _rl_agent(name) for name in AGENT_NAMES})
 #: Algorithms that need the single-objective hw-flowq eq. 1 problem (`soga_threshold`).
 SINGLE_OBJECTIVE = {"soga"}

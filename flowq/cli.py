@@ -104,9 +104,10 @@ _seed = _int_at_least(0, "a seed")
 def _add_search_options(parser, *, defaults: bool):
     """Options shared by `search` and `refine` (refine leaves unset ones to the previous run)."""
     d = (lambda value: value) if defaults else (lambda value: None)
-    parser.add_argument("--algo", choices=("nsga2", "soga", "random", "ddpg", "ppo", "vpg", "releq"),
+    parser.add_argument("--algo", choices=("nsga2", "soga", "random", "ddpg", "ppo", "vpg", "releq", "moppo"),
                         default=d("nsga2"), help="genetic algorithm, random search (the baseline: --pop uniform "
-                        "distinct genomes per generation), or an RL agent (one generation = --pop episodes)")
+                        "distinct genomes per generation), or an RL agent (one generation = --pop episodes; moppo: "
+                        "one weight-conditioned policy for the whole front)")
     parser.add_argument("--pop", type=_int_at_least(2, "the population"), default=d(25),
                         help="population size |P| (hw-flowq: 25 or 50)")
     parser.add_argument("--gen", type=_positive_int, default=d(50), help="generations n (hw-flowq: 50)")

@@ -19,6 +19,7 @@ from pymoo.core.algorithm import Algorithm
 from pymoo.core.population import Population
 
 from flowq.agents.env import QuantMDP
+from flowq.agents.nets import one_thread
 from flowq.agents.rewards import ResourceWall, RewardModel, reward_function
 from flowq.random_search import archive_optimum
 from hwmodels.errors import GenomeError
@@ -121,7 +122,8 @@ class RLAgent(Algorithm):
                                         reference_bits=self.reference_bits)
         if self.wall_budget is not None:
             self.wall = ResourceWall(problem, self.reward_model.cost, self.wall_budget, self.reference_bits)
-        self._build(self.mdp.n_features, self.mdp.n_actions)
+        with one_thread():
+            self._build(self.mdp.n_features + self.n_conditions, self.mdp.n_actions)
 
     def _initialize_infill(self):
         return self._infill()
@@ -130,14 +132,20 @@ class RLAgent(Algorithm):
         self._advance(infills=infills, **kwargs)
 
     def _infill(self):
+        with one_thread():
+            return self._rollout()
+
+    def _rollout(self):
         B, T, mdp = self.pop_size, self.mdp.n_steps, self.mdp
         A = np.zeros((B, T), dtype=np.int64)
-        S = np.zeros((B, T, mdp.n_features), dtype=np.float32)
+        C = self._conditions(B)
+        S = np.zeros((B, T, mdp.n_features + C.shape[1]), dtype=np.float32)
         raw = np.zeros((B, T), dtype=np.float64)
         forced = self._next_seeds(B)
         memory, extras = None, []
         for t in range(T):
-            S[:, t] = mdp.observe(t, A[:, :t], self.accuracy_state)
+            S[:, t, :mdp.n_features] = mdp.observe(t, A[:, :t], self.accuracy_state)
+            S[:, t, mdp.n_features:] = C
             with torch.no_grad():
                 alleles, actions, memory, extra = self._act(S[:, t], t, memory, forced=forced[:, t])
             A[:, t], raw[:, t] = alleles, actions
@@ -146,7 +154,7 @@ class RLAgent(Algorithm):
         free = forced[:, 0] < 0
         if self.wall is not None and free.any():
             X[free] = self.wall(A[free])
-        self._pending = {"S": S, "A": A, "raw": raw, "extra": extras}
+        self._pending = {"S": S, "A": A, "raw": raw, "extra": extras, "C": C}
         self.n_episodes += B
         return Population.new("X", X)
 
@@ -160,8 +168,9 @@ class RLAgent(Algorithm):
         return forced
 
     def _advance(self, infills=None, **kwargs):
-        rewards = self.reward_model(infills)
-        self._learn(self._pending, rewards)
+        rewards = self._rewards(infills, self._pending)
+        with one_thread():
+            self._learn(self._pending, rewards)
         self._pending = None
         outcomes = self.reward_model.outcomes(infills)
         relative = [o.accuracy / o.float_accuracy for o in outcomes
@@ -177,6 +186,16 @@ class RLAgent(Algorithm):
         self.opt = archive_optimum(self.opt, self.pop)
 
     # ---- subclass hooks ------------------------------------------------------------------------------------
+    n_conditions = 0  # features appended to every state of an episode (e.g. a scalarisation weight)
+
+    def _conditions(self, B: int) -> np.ndarray:
+        """Per-episode features (B, n_conditions) appended to each state of the batch (drawn from random_state)."""
+        return np.zeros((B, self.n_conditions), dtype=np.float32)
+
+    def _rewards(self, infills, batch: dict) -> np.ndarray:
+        """Rewards (B,) of the evaluated episodes (default: the named reward, `self.reward_model`)."""
+        return self.reward_model(infills)
+
     def _build(self, n_features: int, n_actions: int) -> None:
         """Create networks and optimisers (initialised from `self.random_state`)."""
         raise NotImplementedError
@@ -192,14 +211,17 @@ class RLAgent(Algorithm):
         raise NotImplementedError
 
     # ---- inspection ---------------------------------------------------------------------------------------
-    def greedy_policy(self) -> np.ndarray:
+    def greedy_policy(self, condition=None) -> np.ndarray:
         """The genome the current policy picks without exploration (most likely / deterministic action per step),
-        shape (n_var,), before any resource wall. Draws no random number."""
+        shape (n_var,), before any resource wall; `condition` (n_conditions,) for a conditioned agent (e.g. the
+        scalarisation weight). Draws no random number."""
         A = np.zeros((1, self.mdp.n_steps), dtype=np.int64)
+        C = np.zeros((1, self.n_conditions), np.float32) if condition is None else \
+            np.asarray(condition, dtype=np.float32).reshape(1, self.n_conditions)
         memory = None
         for t in range(self.mdp.n_steps):
-            S = self.mdp.observe(t, A[:, :t], self.accuracy_state)
-            with torch.no_grad():
+            S = np.concatenate([self.mdp.observe(t, A[:, :t], self.accuracy_state), C], axis=1)
+            with torch.no_grad(), one_thread():
                 alleles, _, memory, _ = self._act(S, t, memory, greedy=True)
             A[:, t] = alleles
         return A[0]
