@@ -84,17 +84,26 @@ def network_workload(model, input_shape, batch: int = 1) -> list:
     from dataclasses import replace
 
     num_classes, size = input_shape
-    traced = workload_of(build_model(model, num_classes, size), (batch, *size))
+    zoo = None
     if isinstance(model, str) and not custom.is_spec(model):
         from hwmodels.zoo import WORKLOADS, get_workload
 
-        if model.lower() in WORKLOADS:
-            zoo = get_workload(model, batch=batch)
-            if len(zoo) == len(traced) and all(replace(a, name="", inputs=(), residuals=()) ==
-                                               replace(b, name="", inputs=(), residuals=())
-                                               for a, b in zip(zoo, traced)):
-                return zoo
-    return traced
+        zoo = get_workload(model, batch=batch) if model.lower() in WORKLOADS else None
+    try:
+        traced = workload_of(build_model(model, num_classes, size), (batch, *size))
+    except WorkloadError as error:  # e.g. resnet18 without torchvision: hardware-only work still has the table
+        if zoo is None:
+            raise
+        import warnings
+
+        warnings.warn(f"{model}: {error}; using the hwmodels.zoo table ({zoo[0].h_in}x{zoo[0].w_in} input, "
+                      f"{zoo[-1].c_out} classes), which may not be the dataset's", stacklevel=2)
+        return zoo
+    same = zoo is not None and len(zoo) == len(traced) and all(
+        replace(a, name="", inputs=(), residuals=()) == replace(b, name="", inputs=(), residuals=())
+        for a, b in zip(zoo, traced))
+    return zoo if same else traced
 
 
-__all__ = ["MODELS", "build_model", "model_name", "network_workload", "workload_of", "CifarResNet", "VGG", "LeNet5", "MobileNetV2"]
+__all__ = ["MODELS", "build_model", "model_name", "network_workload", "workload_of", "CifarResNet", "VGG", "LeNet5",
+           "MobileNetV2"]
