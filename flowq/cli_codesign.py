@@ -6,7 +6,8 @@
 
 A joint search runs through `Flow.search` like any other (run folder, checkpoint, resume); each front solution
 of its results.json carries `hw` (the hardware parameters, the derived energies, the area and the genes) beside
-bits_w / bits_a, and `area` among its metrics. A nested search (AnaCoNGA-style, `problems.codesign`) writes the
+bits_w / bits_a, and `area` among its metrics. Solutions with equal objective vectors are merged into one entry
+that lists the others' hardware under `hw_alternatives`. A nested search (AnaCoNGA-style, `problems.codesign`) writes the
 same results.json at the end (no per-generation files or resume).
 """
 
@@ -60,11 +61,34 @@ def codesign_search(flow, args, options: dict):
         if args.inner_evals < 1:
             raise GenomeError(f"--inner-evals {args.inner_evals}: evaluate at least one hardware point per candidate")
         result = _nested(flow, problem, args)
+    _merge_front(result)
     if result.out is not None and result.front:
         from flowq.plots_codesign import plot_codesign_run
 
         plot_codesign_run(result.data, result.out)
     return result
+
+
+def _merge_front(result) -> None:
+    """Front entries with equal objective vectors (the same bits on hardware the objectives cannot tell apart)
+    become one entry listing the others' hardware under `hw_alternatives`; the leaders are recomputed and
+    results.json rewritten when anything merged."""
+    import numpy as np
+
+    from flowq import runs
+    from flowq.pareto import leaders
+    from problems.base import ACCURACY
+    from problems.codesign import merge_equal_objectives
+
+    front = result.data.get("front") or []
+    merged = merge_equal_objectives(front)
+    if len(merged) == len(front):
+        return
+    result.data["front"] = merged
+    result.data.update(leaders(np.asarray([s["F"] for s in merged], dtype=float), list(result.data["objectives"]),
+                               ACCURACY, result.data.get("hv_leader_rule", "paper")))
+    if result.out is not None:
+        runs.write_results(result.out, result.data)
 
 
 def _nested(flow, problem, args):

@@ -40,3 +40,20 @@ def test_equal_objective_entries_merge_listing_hardware_alternatives():
     assert [m["F"] for m in merged] == [[0.1, 0.5], [0.2, 0.4]]
     assert merged[0]["hw_alternatives"] == [{"buffer_size_bits": 3}] and "hw_alternatives" not in merged[1]
     assert "hw_alternatives" not in front[0]  # the input is not modified
+
+
+def test_cli_nested_front_has_one_entry_per_objective_vector(tmp_path):
+    import json
+
+    from flowq.cli import main
+
+    out = tmp_path / "nested"
+    # DRAM traffic at Mid does not depend on the PE array: the same bits on other arrays tie and must merge
+    assert main(["search", "--model", "lenet5", "--level", "mid", "--hw-space", "spatial", "--objectives",
+                 "dram_accesses_bits", "--strategy", "nested", "--inner-evals", "4", "--pop", "6", "--gen", "2",
+                 "--quiet", "--out", str(out)]) == 0
+    data = json.loads((out / "results.json").read_text())
+    vectors = [tuple(s["F"]) for s in data["front"]]
+    assert len(vectors) == len(set(vectors))
+    assert sum(len(s.get("hw_alternatives", [])) for s in data["front"]) >= 1  # ties existed and were listed
+    assert 0 <= data["hv_leader"] < len(data["front"])
