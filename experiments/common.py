@@ -402,9 +402,10 @@ def environment_line(env: dict) -> str:
     threads = ", ".join(str(t) for t in env.get("evaluator_threads") or [] if t is not None)
     torch = f"torch {env['torch']}, evaluator {threads} thread(s)" if threads else "hardware only (no evaluator)"
     seeds = ", ".join(map(str, env.get("seeds") or []))
+    search = (f" evaluator seed {env['seed']}, search seeds {seeds}; |P| = {env['pop_size']}, n = {env['n_gen']};"
+              if threads else "")  # hardware-only scripts search nothing
     return (f"*Run {env['date']}: `{env['script']}.py {' '.join(env['argv'])}`; commit {commit}; {torch}; "
-            f"{env['cores']} x {env['cpu']}; GPU {env.get('gpu') or 'none'}; evaluator seed {env['seed']}, "
-            f"search seeds {seeds}; |P| = {env['pop_size']}, n = {env['n_gen']}; wall {env['wall_seconds']} s, "
+            f"{env['cores']} x {env['cpu']}; GPU {env.get('gpu') or 'none'};{search} wall {env['wall_seconds']} s, "
             f"CPU {env['cpu_seconds']} s, load {env['load_1min']}.*\n")
 
 
