@@ -25,6 +25,7 @@ import pickle
 import signal
 import sys
 import threading
+import time
 import traceback
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -131,9 +132,28 @@ def _set_threads(threads: int | None) -> None:
         sys.modules["torch"].set_num_threads(int(threads))
 
 
+#: Seconds between a worker's checks that its driver is still alive.
+PARENT_CHECK_S = 0.5
+
+
+def _exit_with_parent(parent: int, interval: float = PARENT_CHECK_S) -> threading.Thread:
+    """Start a daemon thread that ends this worker process as soon as its parent `parent` is gone (re-parented:
+    the driver was killed, even by SIGKILL, which runs no cleanup), so no worker outlives its search."""
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    thread = threading.Thread(target=watch, name="flowq-parent-watch", daemon=True)
+    thread.start()
+    return thread
+
+
 def _init_pool_worker(threads: int | None, gpus: tuple, counter) -> None:
-    """ProcessPoolExecutor initializer: ignore SIGINT (the driver decides), set threads, pick a GPU."""
+    """ProcessPoolExecutor initializer: ignore SIGINT (the driver decides), die with the driver, set threads, pick
+    a GPU."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent(os.getppid())
     if gpus:
         with counter.get_lock():
             index = counter.value
