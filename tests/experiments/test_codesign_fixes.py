@@ -3,6 +3,8 @@ merges equal-objective front entries and makes area an objective by default. Fas
 
 from __future__ import annotations
 
+import pytest
+
 from hwmodels.space import TABLE1_BUFFER_POINTS, load_space
 from problems.codesign import CodesignProblem, merge_equal_objectives, searched_space
 
@@ -42,6 +44,7 @@ def test_equal_objective_entries_merge_listing_hardware_alternatives():
     assert "hw_alternatives" not in front[0]  # the input is not modified
 
 
+@pytest.mark.slow  # a real nested search through the CLI (~5 s idle, 25 s on a loaded machine)
 def test_cli_nested_front_has_one_entry_per_objective_vector(tmp_path):
     import json
 
