@@ -17,8 +17,9 @@ their true bits are in the metadata (`flowq.layer_bits`). ONNX Runtime, TensorRT
 
 QONNX (`QONNX`): the float weights (on their grids) and every layer input pass through the `qonnx` package's
 `Quant` (any bitwidth; `BipolarQuant` at 1 bit) with the layer's true k, scale and zero point: DoReFa weights are
-k-bit unsigned codes q with zero point (2^k - 1) / 2 (a half-integer: the DoReFa grid has no zero level). QONNX
-tools (qonnx's executor and transforms; FINN and hls4ml import QONNX) read them.
+k-bit unsigned codes q with zero point (2^k - 1) / 2 (a half-integer: the DoReFa grid has no zero level), WRPN
+weights signed narrow k-bit codes with zero point 0. QONNX tools (qonnx's executor and transforms; FINN and hls4ml
+import QONNX) read them.
 
 BatchNorm stays a BatchNormalization node after each convolution: folding it would move the weights off their
 grids. `check(path, model, x)` runs the file (ONNX Runtime for QDQ, qonnx's executor for QONNX) and compares it
@@ -244,8 +245,10 @@ def _qonnx_nodes(grid: LayerGrid, node, out: list, inits: list) -> bool:
             return False
         inputs = [f"{name}.weight_on_grid", f"{name}.weight_scale", f"{name}.weight_zero_point",
                   f"{name}.weight_bits"]
-        values = [scale, np.float32(grid.w_zero_point), np.float32(grid.bits_w)]
-        signed = 0
+        if grid.w_step == 1:  # a grid with a zero level (WRPN): signed narrow k-bit codes n, zero point 0
+            values, signed = [scale, np.float32(0.0), np.float32(grid.bits_w)], 1
+        else:  # DoReFa: unsigned k-bit codes q = n / 2 + (2^k - 1) / 2
+            values, signed = [scale, np.float32(grid.w_zero_point), np.float32(grid.bits_w)], 0
     else:
         inputs = [x, f"{name}.input_scale", f"{name}.input_zero_point", f"{name}.input_bits"]
         values = [np.float32(grid.a_scale), np.float32(0.0), np.float32(grid.bits_a)]
