@@ -8,9 +8,11 @@ reported beside the float network's training time).
 Part 2 (front, `--front`): a Coarse search (objectives accuracy, frac_ops; `--pop`, `--gens`) with the shared
 evaluator; its final front re-measured with `finetune`; against a `finetune` search given the same wall time
 (shared search + shared-network training). HV of both with the fixed reference point (1.1, 1.1), and their ratio.
-Writes fidelity.csv (one row per genome), front.csv, fidelity.json into --out.
+Writes fidelity.md / .csv (the table; the CSV has one row per genome), front.md / .csv, notes.md, fidelity.json and
+env.json / env.md into --out (default experiments/results/fidelity_shared/). ResNets run on 16 px digits as in every
+--quick experiment (`common.QUICK_IMAGE_SIZE`) unless --image-size says otherwise.
 
-    python experiments/fidelity_shared.py --models lenet5,resnet20 --genomes 40 --front --pop 8 --gens 6
+    python experiments/fidelity_shared.py --models lenet5,resnet20 --genomes 40 --front --pop 8 --gens 4
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import time
 import numpy as np
 
 import common
+from hwmodels.errors import FlowQError
 
 LOW_BITS, HIGH_BITS, EDGE_BITS = 2, 8, 16
 TOP_K = 5
@@ -56,8 +59,10 @@ def evaluators(run, model: str, shared_kwargs: dict | None = None, image_size: i
     from flowq.shared_eval import SharedEvaluator
 
     options = dict(seed=run.seed, device=run.device, data_root=run.data_dir, image_size=image_size)
-    return (SharedEvaluator(model, run.dataset, **options, **(shared_kwargs or {})),
-            FineTuneEvaluator(model, run.dataset, epochs=epochs, **options))
+    built = (SharedEvaluator(model, run.dataset, **options, **(shared_kwargs or {})),
+             FineTuneEvaluator(model, run.dataset, epochs=epochs, **options))
+    common._EVALUATORS.extend({"threads": e.threads, "device": e.device} for e in built)  # for env.json
+    return built
 
 
 def fidelity(run, model: str, n_genomes: int, shared_kwargs: dict | None = None,
@@ -159,48 +164,77 @@ def main(argv=None) -> int:
         parser.add_argument("--retest-epochs", type=float, default=None,
                             help="also fine-tune each genome this many epochs: tau of the reference against itself")
         parser.add_argument("--image-size", type=int, default=None,
-                            help="digits image side in px (default 32; 16 quarters ResNet-20's cost)")
+                            help="digits image side in px for every model (default: 16 for ResNets, else 32)")
 
     run, args = common.parse_args("fidelity_shared", __doc__.splitlines()[0], argv, extra)
     if args.genomes < 6:
-        raise SystemExit("--genomes must be >= 6 (top-5 overlap and rank statistics need a few)")
+        raise FlowQError(f"--genomes {args.genomes}: give >= 6 (top-5 overlap and rank statistics need a few)")
     shared_kwargs = {key: value for key, value in (("shared_epochs", args.shared_epochs),
                                                    ("finetune_steps", args.shared_finetune),
                                                    ("calibration_images", args.calibration_images))
                      if value is not None}
     summaries, rows, fronts, front_rows = [], [], [], []
-    for model in [m.strip() for m in args.models.split(",") if m.strip()]:
-        summary, model_rows = fidelity(run, model, args.genomes, shared_kwargs, args.image_size, args.retest_epochs)
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    size = lambda model: args.image_size or common.QUICK_IMAGE_SIZE.get(model)  # noqa: E731 (16 px ResNets)
+    for model in models:
+        summary, model_rows = fidelity(run, model, args.genomes, shared_kwargs, size(model), args.retest_epochs)
         summaries.append(summary)
         rows += model_rows
-    columns = [("model", "model", "s"), ("genomes", "genomes", "d"), ("Kendall tau", "kendall_tau", ".3f"),
-               ("Spearman rho", "spearman_rho", ".3f"), ("top-5 overlap", "top5_overlap", ".2f"),
-               ("s/cand shared", "s_per_candidate_shared", ".3f"), ("s/cand finetune", "s_per_candidate_finetune",
-                                                                    ".2f"),
-               ("speed-up", "speedup", ".1f"), ("shared/float training", "shared_over_float_train", ".2f"),
-               ("tau on loss", "loss_kendall_tau", ".3f"), ("distinct finetune psi", "distinct_psi_finetune", "d"),
-               ("finetune 1 vs retest tau", "retest_kendall_tau", ".3f")]
-    common.print_table("shared vs 1-epoch fine-tune psi on random genomes (bits 2-8, first/last 16)", columns,
-                       summaries)
+    columns = [("model", "model", "s"), ("px", "image_size", "d"), ("genomes", "genomes", "d"),
+               ("Kendall tau", "kendall_tau", ".3f"), ("Spearman rho", "spearman_rho", ".3f"),
+               ("top-5 overlap", "top5_overlap", ".2f"), ("tau on loss", "loss_kendall_tau", ".3f"),
+               ("distinct finetune psi", "distinct_psi_finetune", "d"),
+               ("finetune 1 vs 2 epochs tau", "retest_kendall_tau", ".3f"),
+               ("s/cand shared", "s_per_candidate_shared", ".3f"),
+               ("s/cand finetune", "s_per_candidate_finetune", ".2f"), ("speed-up", "speedup", ".1f"),
+               ("float training s", "float_train_s", ".0f"), ("shared training s", "shared_train_s", ".0f"),
+               ("shared / float training", "shared_over_float_train", ".2f")]
+    paths = common.write_table(run, "fidelity", "shared vs 1-epoch fine-tune psi on random genomes (bits 2-8, "
+                               "first/last 16)", columns, summaries, rows)
     if args.front:
         for model in [m.strip() for m in (args.front_models or args.models).split(",") if m.strip()]:
-            summary, model_rows = front_quality(run, model, shared_kwargs, args.image_size)
+            summary, model_rows = front_quality(run, model, shared_kwargs, size(model))
             fronts.append(summary)
             front_rows += model_rows
-        common.print_table("front quality: shared search re-measured by fine-tuning vs a fine-tune search of the same "
-                           "wall time (HV, ref 1.1)", [
-                               ("model", "model", "s"), ("pop", "pop", "d"), ("shared gens", "shared_gens", "d"),
-                               ("finetune gens", "finetune_gens", "d"), ("wall s", "shared_wall_s", ".0f"),
-                               ("HV shared (re-measured)", "hv_shared_remeasured", ".4f"),
-                               ("HV finetune", "hv_finetune", ".4f"), ("ratio", "hv_ratio", ".3f")], fronts)
-    paths = [common.write_csv(run.path("fidelity.csv"), rows)]
-    if front_rows:
-        paths.append(common.write_csv(run.path("front.csv"), front_rows))
+        paths += common.write_table(run, "front", "front quality: shared search re-measured by fine-tuning vs a "
+                                    "fine-tune search of the same wall time (HV, ref 1.1)", [
+                                        ("model", "model", "s"), ("px", "image_size", "d"), ("pop", "pop", "d"),
+                                        ("shared gens", "shared_gens", "d"), ("finetune gens", "finetune_gens", "d"),
+                                        ("wall s (incl. shared training)", "shared_wall_s", ".0f"),
+                                        ("HV shared, re-measured", "hv_shared_remeasured", ".4f"),
+                                        ("HV finetune", "hv_finetune", ".4f"), ("ratio", "hv_ratio", ".3f")],
+                                    fronts, front_rows)
+    paths.append(common.write_notes(run, notes(summaries, fronts)))
     paths.append(common.write_json(run.path("fidelity.json"), {"mode": run.mode, "fidelity": summaries,
                                                                "front": fronts}))
-    common.wrote(run, paths)
+    common.finish(run, paths)
     return 0
 
 
+def notes(summaries: list, fronts: list) -> list:
+    """Computed statements on the fidelity and front tables."""
+    lines = []
+    for s in summaries:
+        line = (f"{s['model']}: Kendall tau {s['kendall_tau']:.3f} (target 0.7), Spearman rho {s['spearman_rho']:.3f}, "
+                f"top-5 overlap {s['top5_overlap']:.2f} over {s['genomes']} genomes; the 1-epoch fine-tune psi takes "
+                f"{s['distinct_psi_finetune']} distinct values (mean {100 * s['psi_finetune_mean']:.2f} %, shared "
+                f"mean {100 * s['psi_shared_mean']:.2f} %)")
+        if "retest_kendall_tau" in s:
+            line += (f"; the reference against itself ({s['retest_epochs']:g}-epoch fine-tune) reaches tau "
+                     f"{s['retest_kendall_tau']:.3f}, shared against that one {s['shared_vs_retest_tau']:.3f}")
+        lines.append(line + ".")
+        lines.append(f"{s['model']}: a shared candidate costs {s['s_per_candidate_shared']:.3f} s, a 1-epoch fine-tune "
+                     f"{s['s_per_candidate_finetune']:.2f} s (median): {s['speedup']:.1f}x (target 20x); the shared "
+                     f"network trained in {s['shared_train_s']:.0f} s = {s['shared_over_float_train']:.2f}x the float "
+                     f"network's {s['float_train_s']:.0f} s (target <= 5x).")
+    for f in fronts:
+        lines.append(f"{f['model']}: the shared search's front re-measured by fine-tuning has HV "
+                     f"{f['hv_shared_remeasured']:.4f}, "
+                     f"{100 * f['hv_ratio']:.1f} % of the fine-tune search's {f['hv_finetune']:.4f} in the same "
+                     f"{f['shared_wall_s']:.0f} s ({f['shared_gens']} vs {f['finetune_gens']} generations of "
+                     f"{f['pop']}; target 95 %).")
+    return lines
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(common.main_guard(main))
