@@ -262,12 +262,20 @@ def build_parser() -> argparse.ArgumentParser:
                          help="add a uniform W<b>A<b> policy row (benq Fig. 4 uses W8A8); 0 leaves it out")
     compare.add_argument("--out", default=None, help="PNG path of the heatmaps (default: similarity.png here)")
 
-    demo = sub.add_parser("demo", help="Coarse -> Mid -> Fine of ResNet-20 on digits with real fine-tuning")
+    demo = sub.add_parser("demo", help="Coarse -> Mid -> Fine of ResNet-20 on digits in ~9 minutes: searches on the "
+                          "shared any-precision network, the Fine front re-measured by fine-tuning")
     demo.add_argument("--out", default="runs/demo")
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--pop", type=int, default=None, help="population per level (default: budgeted)")
-    demo.add_argument("--gen", type=int, default=None, help="generations per level (default: budgeted)")
-    demo.add_argument("--evaluator", choices=("finetune", "proxy"), default="finetune")
+    demo.add_argument("--seed", type=_seed, default=0)
+    demo.add_argument("--pop", type=_int_at_least(2, "the population"), default=None,
+                      help="population per level (default 10, shrunk to fit the time budget)")
+    demo.add_argument("--gen", type=_positive_int, default=None,
+                      help="generations per level (default 6 within the time budget; given: no budget)")
+    demo.add_argument("--evaluator", choices=("shared", "proxy", "finetune"), default="shared",
+                      help="accuracy during the searches (default shared; the Fine front is re-measured by "
+                           "fine-tuning unless finetune)")
+    demo.add_argument("--budget", type=_positive_float, default=None,
+                      help="seconds the demo plans for, one-off training included (default 540)")
+    demo.add_argument("--threads", type=_positive_int, default=None, help="torch threads of the evaluators (default 1)")
     demo.add_argument("--quiet", action="store_true")
     demo.add_argument("--workers", type=int, default=None, help="local worker processes for fine-tuning")
     demo.add_argument("--dask", default=None, metavar="ADDRESS", help="Dask scheduler address or local:N")
@@ -676,10 +684,10 @@ def cmd_compare(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from flowq.flow import run_demo
+    from flowq.demo import run_demo
 
     run_demo(args.out, seed=args.seed, pop_size=args.pop, n_gen=args.gen, evaluator=args.evaluator,
-             verbose=not args.quiet)
+             budget_s=args.budget, threads=args.threads, verbose=not args.quiet)
     return 0
 
 
