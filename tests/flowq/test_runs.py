@@ -124,7 +124,7 @@ def test_a_folder_holding_a_run_is_refused_without_resume_or_force(tmp_path):
 def test_resume_refuses_another_level_or_hardware(tmp_path):
     small_run(tmp_path / "r")
     flow = Flow("lenet5", "digits", Surrogate(), hw="spatial-256", verbose=False)
-    with pytest.raises(runs.RunError, match="--level 'mid' \(the run's: 'coarse'\)"):
+    with pytest.raises(runs.RunError, match=r"--level 'mid' \(the run's: 'coarse'\)"):
         flow.search("mid", "nsga2", n_gen=3, pop_size=6, out=tmp_path / "r", resume=True)
     other_hw = Flow("lenet5", "digits", Surrogate(), hw="spatial-1024", verbose=False)
     with pytest.raises(runs.RunError, match="hw"):
