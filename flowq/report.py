@@ -115,28 +115,29 @@ def _layer_rows(cost: dict) -> list[dict]:
     return rows
 
 
-def _workload(config: dict, workload=None):
-    """The run's workload: `workload` (the searched problem's) when its layers are the run's, else the zoo's."""
+def _workload(folder: Path, config: dict, workload=None):
+    """The run's workload: `workload` (the searched problem's) when its layers are the run's, else the network the
+    run trained, traced again at its data's input size (`flowq.flow.Flow.workload`, as the search did)."""
     names = config.get("layer_names")
     if workload is not None and [layer.name for layer in workload] == names:
         return workload
-    from hwmodels.zoo import get_workload
+    from flowq.flow import Flow
 
-    rebuilt = get_workload(config["model"], batch=int(config.get("batch") or 1))
+    rebuilt = Flow.from_run(folder, verbose=False).workload(int(config.get("batch") or 1))
     if names is not None and [layer.name for layer in rebuilt] != names:
-        raise FlowQError(f"the zoo's {config['model']!r} workload has other layers than the run's network")
+        raise FlowQError(f"the network {config['model']!r} now has other layers than the run's")
     return rebuilt
 
 
-def _breakdowns(data: dict, workload=None, verbose: bool = False) -> tuple[list, str | None]:
+def _breakdowns(folder: Path, data: dict, workload=None, verbose: bool = False) -> tuple[list, str | None]:
     """Per front solution: per-layer hardware rows and totals (`flowq.hwbreakdown.genome_cost`), or an error."""
     from flowq.hwbreakdown import genome_cost, mapping_store, solution_spec
 
     config = data["config"]
     level = data["level"]
     try:
-        workload = _workload(config, workload)
-    except (FlowQError, KeyError) as error:
+        workload = _workload(folder, config, workload)
+    except (FlowQError, KeyError, ImportError) as error:
         return [None] * len(data["front"]), f"no per-layer hardware cost: the workload cannot be rebuilt ({error})"
     out, problem = [], None
     with mapping_store(level):
@@ -159,7 +160,10 @@ def _breakdowns(data: dict, workload=None, verbose: bool = False) -> tuple[list,
 
 # ---- figures ------------------------------------------------------------------------------------------------
 def _pareto_figure(data: dict, level_index: int, hover: list):
-    """Plotly figure: every pair of objectives side by side; history (fainter = older), front, leaders."""
+    """Plotly figure: every pair of objectives side by side; history (fainter = older), front, leaders.
+
+    Values are plain lists (plotly would write numpy arrays as base64 typed arrays): the page's data stays
+    readable by a person and by the browser test."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -177,14 +181,14 @@ def _pareto_figure(data: dict, level_index: int, hover: list):
         show = col == 1
         if len(old):
             fig.add_trace(go.Scatter(
-                x=_display(names[i], old[:, i]), y=_display(names[j], old[:, j]), mode="markers",
+                x=_display(names[i], old[:, i]).tolist(), y=_display(names[j], old[:, j]).tolist(), mode="markers",
                 name="fronts of earlier generations (fainter = older)", legendgroup="history", showlegend=show,
                 marker=dict(color="grey", size=7, opacity=opacity.tolist()),
-                text=[f"generation {int(g)}" for g in gens], hovertemplate="%{text}<extra></extra>"), 1, col)
+                text=[f"generation {int(g)}" for g in gens], hoverinfo="skip"), 1, col)  # clicks reach the front
         else:  # an empty trace keeps the trace order (history, front, leaders) the same in every panel
             fig.add_trace(go.Scatter(x=[], y=[], mode="markers", showlegend=False, hoverinfo="skip"), 1, col)
         fig.add_trace(go.Scatter(
-            x=_display(names[i], front[:, i]), y=_display(names[j], front[:, j]), mode="markers",
+            x=_display(names[i], front[:, i]).tolist(), y=_display(names[j], front[:, j]).tolist(), mode="markers",
             name=f"final front ({len(front)} solutions)", legendgroup="front", showlegend=show,
             marker=dict(color="crimson", size=10, line=dict(color="black", width=0.5)),
             customdata=[[level_index, int(k)] for k in index], text=hover,
@@ -216,7 +220,8 @@ def _pareto_3d(data: dict, level_index: int, hover: list):
     hv = data.get("hv_leader")
     colours = ["gold" if k == hv else "crimson" for k in range(len(front))]
     fig = go.Figure(go.Scatter3d(
-        x=_display(names[0], front[:, 0]), y=_display(names[1], front[:, 1]), z=_display(names[2], front[:, 2]),
+        x=_display(names[0], front[:, 0]).tolist(), y=_display(names[1], front[:, 1]).tolist(),
+        z=_display(names[2], front[:, 2]).tolist(),
         mode="markers", marker=dict(size=[9 if k == hv else 5 for k in range(len(front))], color=colours,
                                     line=dict(color="black", width=1)),
         customdata=[[level_index, k] for k in range(len(front))], text=hover, hovertemplate="%{text}<extra></extra>",
@@ -259,7 +264,7 @@ def _level_payload(folder: Path, top: Path, data: dict, level_index: int, hardwa
     hover = [_hover(data, k, s) for k, s in enumerate(data["front"])]
     breakdown, problem = [None] * len(data["front"]), None
     if hardware and data["front"]:
-        breakdown, problem = _breakdowns(data, workload, verbose)
+        breakdown, problem = _breakdowns(folder, data, workload, verbose)
     figures = {"pareto": _pareto_figure(data, level_index, hover) if len(data["objectives"]) >= 2 else None,
                "pareto3d": _pareto_3d(data, level_index, hover) if len(data["objectives"]) == 3 else None,
                "hv": _hv_figure(data)}
