@@ -19,6 +19,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from flowq.runs import read_results  # noqa: E402
 from hwmodels.errors import FlowQError  # noqa: E402
@@ -55,11 +56,14 @@ def plot_pareto(results, path) -> Path:
     leader = data.get("hv_leader")
     n_old = max(len(history) - 1, 1)
     for ax, (i, j) in zip(axes[0], pairs):
+        labelled = False
         for g, F in enumerate(history[:-1]):
             if len(F):
                 shade = 0.85 - 0.65 * g / n_old  # light grey (old) -> dark grey (recent)
                 ax.scatter(_display(names[i], F[:, i]), _display(names[j], F[:, j]), s=12,
-                           color=str(shade), zorder=1)
+                           color=str(shade), zorder=1,
+                           label=None if labelled else "earlier generations' fronts (light = older)")
+                labelled = True
         if len(final):
             ax.scatter(_display(names[i], final[:, i]), _display(names[j], final[:, j]), s=22, color="red",
                        zorder=2, label="final front")
@@ -68,11 +72,24 @@ def plot_pareto(results, path) -> Path:
                            marker="*", s=180, color="gold", edgecolor="black", zorder=3, label="HV-leader")
         ax.set_xlabel(_label(names[i]))
         ax.set_ylabel(_label(names[j]))
+        _cap_accuracy_axis(ax, names[i], names[j])
         ax.grid(alpha=0.3)
-    if len(final):
+    if len(final) or len(history) > 1:
         axes[0][0].legend(loc="best", fontsize=8)
-    fig.suptitle(f"{data['level']} level: Pareto front ({len(final)} solutions, {len(history)} generations)")
+    points = len(np.unique(final, axis=0)) if len(final) else 0
+    count = f"{points} distinct points" + (f" of {len(final)} solutions" if points != len(final) else "")
+    fig.suptitle(f"{data['level']} level: Pareto front ({count}, {len(history)} generations)")
     return _save(fig, path)
+
+
+def _cap_accuracy_axis(ax, x_name: str, y_name: str) -> None:
+    """An accuracy axis ends at 100 % (matplotlib's margin would run past it)."""
+    if x_name == "accuracy":
+        low, high = ax.get_xlim()
+        ax.set_xlim(low, min(high, 100.0))
+    if y_name == "accuracy":
+        low, high = ax.get_ylim()
+        ax.set_ylim(low, min(high, 100.0))
 
 
 def plot_hypervolume(results, path) -> Path:
@@ -101,6 +118,8 @@ def hypervolume_figure(data: dict):
         ax.set_ylim(min(0.0, finite.min()), max(finite.max(), 0.0) * 1.15 or 1.0)
     if 0 < len(gens) <= 12:
         ax.set_xticks(gens)
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # generations are whole numbers
     ax.set_xlabel("generation")
     ax.set_ylabel("hypervolume")
     ref = data.get("ref_point")  # validated by flowq.runs when present
@@ -149,21 +168,38 @@ def plot_run(results, out=None) -> list:
     solution, which = (data["front"][leader], "HV-leader") if leader is not None else (data.get("least_violation"),
                                                                                        "least violating")
     if solution is not None:
-        metrics = solution["metrics"]
-        numbers = {k: metrics[k] for k in data["objectives"]
-                   if isinstance(metrics.get(k), (int, float)) and not isinstance(metrics.get(k), bool)}
-        summary = ", ".join(f"{k} {100 * v:.1f}%" if k == "accuracy" else f"{k} {v:.4g}" for k, v in numbers.items())
+        summary = _objective_summary(data["objectives"], solution)
         paths.append(plot_bitwidths(solution, out / BITWIDTHS_PNG, data["config"].get("layer_names"),
                                     f"{data['level']} {which}: {summary}"))
     return paths
 
 
+def _objective_summary(objectives, solution: dict) -> str:
+    """`accuracy psi 91.2 %, frac_ops 35.1 % of 16-bit`: the units of the front plot's axes (from the stored
+    normalised F; a solution without F shows its raw metrics)."""
+    F, metrics, parts = solution.get("F"), solution.get("metrics") or {}, []
+    for k, name in enumerate(objectives):
+        value = F[k] if isinstance(F, list) and len(F) == len(objectives) else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            shown = float(_display(name, np.asarray([value]))[0])
+            parts.append(f"accuracy psi {shown:.1f} %" if name == "accuracy" else f"{name} {shown:.1f} % of 16-bit")
+        elif isinstance(metrics.get(name), (int, float)) and not isinstance(metrics.get(name), bool):
+            raw = metrics[name]
+            parts.append(f"accuracy psi {100 * raw:.1f} %" if name == "accuracy" else f"{name} {raw:.4g}")
+    return ", ".join(parts)
+
+
 def _save(fig, path) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(tmp, dpi=110)
+        tmp.replace(path)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise FlowQError(f"{path}: cannot write the plot ({error.strerror or error})") from None
+    finally:
+        plt.close(fig)
     return path

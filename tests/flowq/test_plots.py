@@ -67,3 +67,24 @@ def test_a_flat_curve_starts_at_zero_and_a_rising_one_keeps_its_scale():
     assert rising.axes[0].get_ylim()[0] > 0.1  # 0.2 -> 0.35 fills the axis
     assert not rising.axes[0].texts
     plt.close("all")
+
+
+def test_plot_details_distinct_points_capped_accuracy_integer_generations_units(tmp_path, monkeypatch):
+    from flowq.plots import _objective_summary, hypervolume_figure
+
+    data = dict(RESULTS, objectives=["accuracy", "frac_ops"], ref_point=[1.1, 1.1],
+                front_history=[[[0.3, 0.5]], [[0.0, 0.9], [0.2, 0.4]]],
+                front=[{"bits_w": [8], "bits_a": [8], "F": F, "metrics": {"accuracy": 1 - F[0], "frac_ops": 2e7}}
+                       for F in ([0.0, 0.9], [0.0, 0.9], [0.2, 0.4], [0.1, 0.6])], hv_leader=0)
+    saved = {}
+    monkeypatch.setattr("flowq.plots._save", lambda fig, path: saved.setdefault("fig", fig))
+    plot_pareto(data, tmp_path / "p.png")
+    fig = saved["fig"]
+    assert "3 distinct points of 4 solutions" in fig._suptitle.get_text()
+    ax = fig.axes[0]
+    assert ax.get_xlim()[1] <= 100.0  # psi 100 % plotted, the axis does not run past it
+    assert any("earlier generations" in text.get_text() for text in ax.get_legend().get_texts())
+    hv = hypervolume_figure(dict(data, hypervolume=[0.1 + 0.01 * g for g in range(40)]))
+    assert all(float(t).is_integer() for t in hv.axes[0].get_xticks())
+    assert _objective_summary(data["objectives"], data["front"][2]) == "accuracy psi 80.0 %, frac_ops 40.0 % of 16-bit"
+    plt.close("all")
