@@ -46,15 +46,23 @@ print(json.dumps({"torch_threads": torch.get_num_threads(), "float": evaluator.i
 """
 
 
-@pytest.mark.slow
-def test_serial_pool_and_one_core_process_give_bit_identical_psi(tmp_path):
-    # serial, in a process whose own torch default is 4 threads
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    """(genomes, psi and loss per genome, float weights hash) measured serially in this process, whose own torch
+    default is set to 4 threads (the evaluator must not use it)."""
     with torch_threads(4):
-        serial = tiny(tmp_path / "serial")
-        rows = genomes(serial.n_layers)
-        psi_serial = measured(Executor().evaluate(serial, rows))
+        evaluator = tiny(tmp_path_factory.mktemp("serial"))
+        rows = genomes(evaluator.n_layers)
+        psi = measured(Executor().evaluate(evaluator, rows))
         assert torch.get_num_threads() == 4  # the caller's count is restored
-    # a pool of 2 workers, each training its own float network in an empty cache (no driver-side prepare)
+    return rows, psi, evaluator.identity()["float_weights_sha256"]
+
+
+@pytest.mark.slow
+def test_serial_pool_and_one_core_process_give_bit_identical_psi(tmp_path, serial):
+    rows, psi_serial, float_serial = serial
+    # a pool of 2 workers starting with 2 threads each, each training its own float network in an empty cache
+    # (EvaluateTask directly: no driver-side prepare)
     pooled = tiny(tmp_path / "pool")
     with ProcessExecutor(2, threads=2) as pool:
         psi_pool = measured(pool.map(EvaluateTask(pooled), rows))
@@ -64,9 +72,22 @@ def test_serial_pool_and_one_core_process_give_bit_identical_psi(tmp_path):
                          capture_output=True, text=True, timeout=600, check=True)
     one = json.loads(out.stdout.strip().splitlines()[-1])
     assert one["torch_threads"] == 1
-    assert one["float"] == serial.identity()["float_weights_sha256"] == pooled.identity()["float_weights_sha256"]
+    assert one["float"] == float_serial == pooled.identity()["float_weights_sha256"]
     assert psi_pool == psi_serial
     assert [tuple(p) for p in one["psi"]] == psi_serial
+
+
+@pytest.mark.slow
+def test_dask_workers_train_the_same_float_network_and_measure_the_same_psi(tmp_path, serial):
+    pytest.importorskip("distributed", reason="the `test` extra installs dask[distributed]")
+    from flowq.executor import make_executor
+
+    rows, psi_serial, float_serial = serial
+    evaluator = tiny(tmp_path / "dask")  # an empty cache: the workers train the float network themselves
+    with make_executor(dask="local:2") as executor:
+        psi_dask = measured(executor.map(EvaluateTask(evaluator, threads=2), rows))  # workers default to 2 threads
+    assert psi_dask == psi_serial
+    assert evaluator.identity()["float_weights_sha256"] == float_serial
 
 
 def test_the_float_network_depends_on_threads_and_the_key_says_so(tmp_path):
