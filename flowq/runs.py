@@ -7,6 +7,7 @@ A run folder holds one search at one level:
     progress.csv              one line per generation: evaluations, hypervolume, best value per objective
     checkpoint.pkl            the pickled pymoo algorithm the next generation starts from (resume)
     pareto.png, hypervolume.png, bitwidths.png
+    report.html               the run's HTML report (`flowq.report`, written when the search ends)
     trained/                  `flowq train`: trained.json, model.pt, model.onnx (when onnx is installed)
     <level>/                  a refined run (its own run folder)
 
@@ -39,7 +40,7 @@ from hwmodels.errors import FlowQError, GenomeError
 
 SCHEMA_VERSION = 1
 RESULTS, CHECKPOINT, PROGRESS, GENERATIONS = "results.json", "checkpoint.pkl", "progress.csv", "generations"
-PLOTS = ("pareto.png", "hypervolume.png", "bitwidths.png")
+PLOTS = ("pareto.png", "hypervolume.png", "bitwidths.png", "report.html")  # report.html: flowq.report
 TRAINED, TRAINED_JSON, TRAINED_WEIGHTS, TRAINED_ONNX = "trained", "trained.json", "model.pt", "model.onnx"
 #: results.json keys every reader relies on.
 REQUIRED_KEYS = ("schema_version", "run_id", "complete", "level", "objectives", "constraints", "front",
