@@ -49,7 +49,8 @@ from hwmodels.fine.layout import (SPEC_ROWS, SPEC_COLS, SPEC_PE_TYPE, SPEC_B_MAX
                                    MAP_PE, MAP_LANE_DIM, MAP_LANES, MAP_BUF, MAP_ORDER_B, MAP_ORDER_D, MAP_LEN,
                                    MET_LEVELS, MET_ENERGY, MET_LATENCY, MET_COMPUTE, MET_DRAM_BITS, MET_UTIL,
                                    MET_BUFFER_BITS, MET_COUNTS, MET_LEN, ST_SPATIAL, ST_SPATIAL_OPEN, ST_PE,
-                                   ST_PE_OPEN, ST_BUF, ST_BUF_OPEN, ST_COSTED, ST_LEN)
+                                   ST_PE_OPEN, ST_BUF, ST_BUF_OPEN, ST_COSTED, ST_CHECKED, ST_VIOLATIONS,
+                                   ST_RESCUED, ST_LEN)
 from hwmodels.fine._tiling import (_divisor_table, _dram_by_order, _fetch3, _group_trips, _input_extent,
                                    _odometer_next, _stored_inputs, _tile_elems, _trip_groups)
 
@@ -69,6 +70,12 @@ SC_LEN = 34
 B_KEY1, B_KEY2, B_ENERGY, B_LATENCY = 0, 1, 2, 3
 NO_LANES = config.N_DIMS  # `_filling`'s group of the candidates without lanes (after the 8 lane dims)
 SLACK = 1e-9  # bounds are compared with this relative slack so that float rounding never prunes a tie
+# ---- search mode (`_bounded_out`) ----
+MODE_OBJ, MODE_TIE, MODE_CAPPED, MODE_CAP, MODE_CHECK = 0, 1, 2, 3, 4
+MODE_LEN = 5
+# ---- bounds of the enclosing subtrees, checked in check mode: spatial (energy, latency), PE tile (energy, latency)
+CHK_E_SP, CHK_LAT_SP, CHK_E_PE, CHK_LAT_PE = 0, 1, 2, 3
+CHK_LEN = 4
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
@@ -380,7 +387,10 @@ def _metric(which, e, lat):
 def _bounded_out(e_lb, lat_lb, best, mode):
     """True when a subtree with energy / latency lower bounds (e_lb, lat_lb) cannot hold a better mapping.
 
-    mode (4,) float64: [objective, tie-break metric, capped metric (-1 none), cap value]."""
+    mode (MODE_LEN,) float64: [objective, tie-break metric, capped metric (-1 none), cap value, check]; in check
+    mode (`MODE_CHECK` > 0) nothing is cut: the search costs every mapping and tests it against its bounds."""
+    if mode[MODE_CHECK] > 0:
+        return False
     key_lb = _metric(int(mode[0]), e_lb, lat_lb)
     if key_lb > best[B_KEY1] * (1 + SLACK):
         return True
@@ -523,12 +533,29 @@ def _growable(bounds, spec_i, fr, xr, fxr, fc, xc, fxc, ld, lanes, sig):
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
+def _trips_product(rem):
+    """Product of the trips left (float64: no overflow)."""
+    p = 1.0
+    for d in range(8):
+        p *= rem[d]
+    return p
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
 def _spatial_candidates(bounds, spec_i, lmax):
     """Every spatial unrolling x lane choice of the search space (module docstring of `mapper`), minimal factors only
     (`unrolling: fill`: only those `_filling` keeps, most of them pruned by `_growable` before they are listed).
 
     Returns (k, SC_LEN) int64 rows [rows (8), cols (8), lane dim, lanes, padded bounds (8), temporal trips (8)].
     """
+    return _spatial_within(bounds, spec_i, lmax, np.inf)
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _spatial_within(bounds, spec_i, lmax, trip_limit):
+    """`_spatial_candidates` whose temporal trip product (compute cycles / cycles per step) is <= trip_limit: a
+    subtree of the enumeration is skipped when prod(trips left) / (the largest product of the factors still to
+    choose: PEs left x lmax) exceeds it (prod ceil(r / f) >= prod r / prod f)."""
     flow = spec_i[SPEC_DATAFLOW]
     n_rows = spec_i[SPEC_ROWS]
     n_cols = spec_i[SPEC_COLS]
@@ -545,10 +572,13 @@ def _spatial_candidates(bounds, spec_i, lmax):
     rem3 = np.empty(8, dtype=np.int64)
     rem4 = np.empty(8, dtype=np.int64)
     sig = np.empty(8, dtype=np.int64)
+    limit = trip_limit * (1 + SLACK)
     for fr in (_ceil_values(rem0[rp], 1, n_rows) if rp >= 0 else one):
         rem1[:] = rem0
         if rp >= 0:
             rem1[rp] = (rem0[rp] + fr - 1) // fr
+        if _trips_product(rem1) > limit * (n_rows / fr) * n_cols * lmax:
+            continue
         for xr in range(-1, 8):
             if xr >= 0 and (config.DF_ROW_REPL[flow, xr] == 0 or rem1[xr] == 1):
                 continue
@@ -557,6 +587,9 @@ def _spatial_candidates(bounds, spec_i, lmax):
                 if xr >= 0:
                     rem2[xr] = (rem1[xr] + fxr - 1) // fxr
                 rows_used = fr * fxr
+                cols_left = (n_rows // rows_used) * n_cols if config.DF_FOLD[flow] == 1 else n_cols
+                if _trips_product(rem2) > limit * cols_left * lmax:
+                    continue
                 for fc in (_ceil_values(rem2[cp], 1, n_cols) if cp >= 0 else one):
                     rem3[:] = rem2
                     if cp >= 0:
@@ -565,6 +598,8 @@ def _spatial_candidates(bounds, spec_i, lmax):
                         cap_c = (n_rows // rows_used) * (n_cols // fc)
                     else:
                         cap_c = n_cols // fc
+                    if _trips_product(rem3) > limit * cap_c * lmax:
+                        continue
                     for xc in range(-1, 8):
                         if xc >= 0 and (config.DF_COL_REPL[flow, xc] == 0 or rem3[xc] == 1):
                             continue
@@ -572,6 +607,8 @@ def _spatial_candidates(bounds, spec_i, lmax):
                             rem4[:] = rem3
                             if xc >= 0:
                                 rem4[xc] = (rem3[xc] + fxc - 1) // fxc
+                            if _trips_product(rem4) > limit * lmax:
+                                continue
                             grow = 0
                             if fill:
                                 grow = _growable(bounds, spec_i, fr, xr, fxr, fc, xc, fxc, -1, 1, sig)
@@ -583,6 +620,9 @@ def _spatial_candidates(bounds, spec_i, lmax):
                                 if grow != 0 and (ld < 0 or grow != (1 << ld)):
                                     continue  # a dim the lanes leave alone can grow
                                 for lanes in (_ceil_values(rem4[ld], 2, lmax) if ld >= 0 else one):
+                                    if _trips_product(rem4) / rem4[max(ld, 0)] * ((rem4[max(ld, 0)] + lanes - 1)
+                                                                               // lanes) > limit:
+                                        continue
                                     if grow != 0 and _growable(bounds, spec_i, fr, xr, fxr, fc, xc, fxc, ld,
                                                                lanes, sig) != 0:
                                         continue
@@ -620,17 +660,74 @@ def _spatial_candidates(bounds, spec_i, lmax):
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
-def _spatial_lower_bound(geom, bits, spec_i, energy, spec_f, row, pe_red_max):
-    """(energy, latency) no mapping with this spatial unrolling and lane choice can go below.
+def _psum_energy(n_out, rtot_steps, c_sp, v, a, psum_wf, b_psum, word, energy, timeloop):
+    """Energy of the psum chain of `n_out` outputs at v PE-array visits and a DRAM visits per output, beyond the
+    compulsory final write of each output (module docstring; `_order_cost` counts the same terms):
+        RF      eyeriss 2 (Rtot/L_red - v c), timeloop 2 Rtot/L_red + v c   (words x psum_wf x rf_psum)
+        array   v (c - 1);  buffer 2 (v - a);  DRAM 2 (a - 1), also at the buffer under timeloop (staged)
+    rtot_steps = Rtot / L_red. Linear in (v, a), so its minimum over a polygon of (v, a) is at a vertex."""
+    if timeloop:
+        rf = 2.0 * rtot_steps + v * c_sp
+        stage = energy[E_BUFFER]
+    else:
+        rf = 2.0 * (rtot_steps - v * c_sp)
+        stage = 0.0
+    moved = v * (c_sp - 1) * energy[E_ARRAY] + 2.0 * (v - a) * energy[E_BUFFER] + 2.0 * (a - 1) * (energy[E_DRAM]
+                                                                                                  + stage)
+    return n_out * (rf * psum_wf * energy[E_RF_PSUM] + b_psum / word * moved)
 
-    MAC and operand RF reads are exact; psum RF accesses assume the largest PE reduction the PE dims allow; every
-    PE receives each weight / input it uses at least once (weights: |W| times the PEs that share no weight dim,
-    inputs: every used input times the M replication); every weight and input leaves the buffer at least once
-    (unless bypassed) and DRAM at least once; outputs cross the array once per spatial reduction step and leave DRAM
-    once at b_out. Latency: the exact compute cycles of the unrolling, and the compulsory DRAM bits / bandwidth.
-    """
-    b_w, b_a, b_out, b_psum = bits[0], bits[1], bits[2], bits[3]
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _psum_floor(n_out, rtot_steps, c_sp, v_lo, v_hi, psum_wf, b_psum, word, energy, timeloop):
+    """Minimum of `_psum_energy` over v_lo <= v <= v_hi, 1 <= a <= v (a is 1 or the DRAM-level reduction trips,
+    which divide v): the smallest value at the four corners (v_lo, 1), (v_lo, v_lo), (v_hi, 1), (v_hi, v_hi)."""
+    e = _psum_energy(n_out, rtot_steps, c_sp, v_lo, 1.0, psum_wf, b_psum, word, energy, timeloop)
+    e = min(e, _psum_energy(n_out, rtot_steps, c_sp, v_lo, v_lo, psum_wf, b_psum, word, energy, timeloop))
+    e = min(e, _psum_energy(n_out, rtot_steps, c_sp, v_hi, 1.0, psum_wf, b_psum, word, energy, timeloop))
+    return min(e, _psum_energy(n_out, rtot_steps, c_sp, v_hi, v_hi, psum_wf, b_psum, word, energy, timeloop))
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _compulsory(w_all, i_all, o_all, bits, spec_i, energy):
+    """(DRAM bits every mapping moves at least, their energy at DRAM and, under timeloop, at the buffer): every
+    weight and used input read once, every output written once at b_out. Bypassed tensors count at DRAM only
+    (their real reads, `_bypass_dram`, are >= one per element too)."""
+    b_w, b_a, b_out = bits[0], bits[1], bits[2]
     word = spec_i[SPEC_WORD_BITS]
+    dram = float(w_all * b_w + i_all * b_a + o_all * b_out)
+    staged = float(o_all * b_out)
+    if spec_i[SPEC_BYPASS_W] == 0:
+        staged += w_all * b_w
+    if spec_i[SPEC_BYPASS_I] == 0:
+        staged += i_all * b_a
+    e = dram / word * energy[E_DRAM]
+    if spec_i[SPEC_ACCOUNTING] == config.ACCOUNTING_TIMELOOP:
+        e += staged / word * energy[E_BUFFER]
+    return dram, e
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _spatial_lower_bound(geom, bits, spec_i, energy, spec_f, row):
+    """(energy, latency) no mapping with this spatial unrolling and lane choice can go below. Per term:
+
+    - MAC energy and operand RF reads: exact (`_lane_terms` depends only on the padded MACs, lanes and bits).
+    - Psum chain (`_psum_floor`): with a PE tile of reduction factor p (>= L_red: the lanes are in the PE tile) the
+      visits per output are v = Rtot / (c p) <= Rtot / (c L_red) =: v_max without reuse, fewer with it, and >= 1;
+      DRAM visits a satisfy 1 <= a <= v. The cost is linear in (v, a), so its minimum over that triangle is at a
+      corner. (The old bound took v = Rtot / (c p_max), the FEWEST visits, i.e. the MOST Eyeriss psum RF traffic:
+      an upper bound of that term, issue 18.)
+    - Array: every PE receives each weight of its tile at least once per weight tile, and the union of the
+      PEs' tiles that differ in a weight dim is the array tile, so deliveries >= |W| x (PEs sharing no weight dim);
+      inputs likewise >= |I| x (PEs that differ only in M) (the union of input windows is no larger than their sum).
+      Under timeloop each delivery is also written into the RF.
+    - Buffer: every non-bypassed weight and input leaves it at least once; DRAM: `_compulsory`.
+    - Latency: the compute cycles are exact for the unrolling (MACs / (PEs x lanes) x cycles per step); DRAM
+      latency >= compulsory bits / bandwidth; the buffer-bandwidth term is >= 0.
+    """
+    b_w, b_a, b_psum = bits[0], bits[1], bits[3]
+    word = spec_i[SPEC_WORD_BITS]
+    b_max = spec_i[SPEC_B_MAX]
+    timeloop = spec_i[SPEC_ACCOUNTING] == config.ACCOUNTING_TIMELOOP
     pb = row[SC_PB:SC_PB + 8]
     lanes = row[SC_LANES]
     lane_dim = row[SC_LANE_DIM]
@@ -653,17 +750,22 @@ def _spatial_lower_bound(geom, bits, spec_i, energy, spec_f, row, pe_red_max):
             r_tot *= pb[d]
     w_all, i_all, o_all = _tile_elems(pb, pb, geom)
     w_rf, i_rf, mac_e, cyc, l_red, psum_wf = _lane_terms(spec_i, energy, macs, lanes, lane_dim, b_w, b_a, b_psum)
-    p_rf = 2.0 * o_all * (r_tot / l_red - r_tot / pe_red_max)
-    e = mac_e + w_rf * energy[E_RF_FILTER] + i_rf * energy[E_RF_IFMAP] + p_rf * psum_wf * energy[E_RF_PSUM]
-    e += (w_all * s_not_w * b_w + i_all * s_m * b_a + o_all * (c_sp - 1) * b_psum) / word * energy[E_ARRAY]
+    e = mac_e + w_rf * energy[E_RF_FILTER] + i_rf * energy[E_RF_IFMAP]
+    e += _psum_floor(o_all, r_tot / l_red, c_sp, 1.0, r_tot / (c_sp * l_red), psum_wf, b_psum, word, energy,
+                     timeloop)
+    w_del = float(w_all * s_not_w * b_w)
+    i_del = float(i_all * s_m * b_a)
+    e += (w_del + i_del) / word * energy[E_ARRAY]
+    if timeloop:
+        e += w_del / b_max * energy[E_RF_FILTER] + i_del / b_max * energy[E_RF_IFMAP]
     buf = 0.0
     if spec_i[SPEC_BYPASS_W] == 0:
         buf += w_all * b_w
     if spec_i[SPEC_BYPASS_I] == 0:
         buf += i_all * b_a
     e += buf / word * energy[E_BUFFER]
-    dram = float(w_all * b_w + i_all * b_a + o_all * b_out)
-    e += dram / word * energy[E_DRAM]
+    dram, e_dram = _compulsory(w_all, i_all, o_all, bits, spec_i, energy)
+    e += e_dram
     compute = float(macs // (n_pe * lanes) * cyc)
     lat = compute
     if spec_f[0] > 0:
@@ -673,16 +775,22 @@ def _spatial_lower_bound(geom, bits, spec_i, energy, spec_f, row, pe_red_max):
 
 @njit(cache=True, **config.NJIT_FLAGS)
 def _pe_lower_bound(pt, pb, geom, bits, spec_i, spec_f, energy, arr):
-    """(energy, latency, energy without DRAM) no buffer tiling / order can go below for a fixed PE tile.
+    """(energy, latency) no buffer tiling / order can go below for a fixed PE tile. Per term:
 
-    Above the array tile the loops run T = prod(pb / arr) times in all. Every array-level fetch count is T except
-    for the one tensor whose irrelevant group is the innermost non-trivial buffer loop group (and, for inputs and
-    psums, only if the PE holds its whole tile): its count is divided by that group's buffer-level trips, at most
-    the group's trips above the array. So on-chip traffic >= full refetch minus the largest single saving; psum RF
-    accesses are smallest with no psum reuse (v = Rtot / array reduction); DRAM >= compulsory traffic.
+    - MAC, operand RF reads: exact (`_pe_terms`).
+    - Weights / inputs, array + buffer (+ timeloop RF fill): above the array tile the loops run T = prod(pb / arr)
+      times; a tensor's array-level fetch count is T unless its irrelevant group is the innermost buffer group
+      with more than one trip (`_fetch3`; for inputs only when the PE holds its whole tile), and then T / b >=
+      T / g, with b <= g that group's trips above the array. Only one group is innermost, so at most one of
+      weights, inputs, psums gets reuse: traffic >= full refetch minus the largest single saving.
+    - Psums (`_psum_floor`): without psum reuse v = Rtot / (array reduction) =: v_max exactly and 1 <= a <= v;
+      with it (psums resident, CRS innermost) 1 <= v <= v_max, and then weights and inputs get none.
+    - DRAM: `_compulsory`. Latency: exact compute cycles; compulsory DRAM bits / bandwidth.
     """
-    b_w, b_a, b_out, b_psum = bits[0], bits[1], bits[2], bits[3]
+    b_w, b_a, b_psum = bits[0], bits[1], bits[3]
     word = spec_i[SPEC_WORD_BITS]
+    b_max = spec_i[SPEC_B_MAX]
+    timeloop = spec_i[SPEC_ACCOUNTING] == config.ACCOUNTING_TIMELOOP
     t_all, g_npq, g_m, _, _ = _trip_groups(pb, arr)
     arr_red = 1.0
     for d in range(8):
@@ -691,29 +799,32 @@ def _pe_lower_bound(pt, pb, geom, bits, spec_i, spec_f, energy, arr):
     w_all, i_all, o_all = _tile_elems(pb, pb, geom)
     n_out = pt[PT_NOUT]
     v_max = pt[PT_RTOT] / arr_red
-    p_rf = 2.0 * n_out * (pt[PT_RTOT] / pt[PT_LRED] - v_max * pt[PT_C])
+    steps = pt[PT_RTOT] / pt[PT_LRED]
     e = pt[PT_MAC_E] + pt[PT_W_RF] * energy[E_RF_FILTER] + pt[PT_I_RF] * energy[E_RF_IFMAP]
-    e += p_rf * pt[PT_PSUM_WF] * energy[E_RF_PSUM]
-    # per array-level fetch of each tensor: array + buffer energy
+    # per array-level fetch of each tensor: array + buffer energy (+ the RF fill under timeloop)
     w_unit = pt[PT_NPE] * pt[PT_PW] * b_w / word * energy[E_ARRAY]
     i_unit = pt[PT_NPE] * pt[PT_PI] * b_a / word * energy[E_ARRAY]
+    if timeloop:
+        w_unit += pt[PT_NPE] * pt[PT_PW] * b_w / b_max * energy[E_RF_FILTER]
+        i_unit += pt[PT_NPE] * pt[PT_PI] * b_a / b_max * energy[E_RF_IFMAP]
     if spec_i[SPEC_BYPASS_W] == 0:
         w_unit += pt[PT_AW] * b_w / word * energy[E_BUFFER]
     if spec_i[SPEC_BYPASS_I] == 0:
         i_unit += pt[PT_AI] * b_a / word * energy[E_BUFFER]
-    p_arr_full = n_out * v_max * (pt[PT_C] - 1) * b_psum / word * energy[E_ARRAY]
     save_w = w_unit * (t_all - t_all / g_npq)
     save_i = i_unit * (t_all - t_all / g_m) if pt[PT_RES_I] > 0 else 0.0
-    save_o = n_out * (v_max - 1) * (pt[PT_C] - 1) * b_psum / word * energy[E_ARRAY] if pt[PT_RES_O] > 0 else 0.0
-    e += w_unit * t_all + i_unit * t_all + p_arr_full - max(save_w, max(save_i, save_o))
-    dram = float(w_all * b_w + i_all * b_a + o_all * b_out)
-    e_no_dram = e
-    e += dram / word * energy[E_DRAM]
+    p_none = _psum_floor(n_out, steps, pt[PT_C], v_max, v_max, pt[PT_PSUM_WF], b_psum, word, energy, timeloop)
+    p_reuse = p_none
+    if pt[PT_RES_O] > 0:
+        p_reuse = _psum_floor(n_out, steps, pt[PT_C], 1.0, v_max, pt[PT_PSUM_WF], b_psum, word, energy, timeloop)
+    e += w_unit * t_all + i_unit * t_all + min(p_none - max(save_w, save_i), p_reuse)
+    dram, e_dram = _compulsory(w_all, i_all, o_all, bits, spec_i, energy)
+    e += e_dram
     compute = t_all * pt[PT_STEPS] * pt[PT_CYC]
     lat = compute
     if spec_f[0] > 0:
         lat = max(lat, dram / spec_f[0])
-    return e, lat, e_no_dram
+    return e, lat
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
@@ -819,7 +930,7 @@ def _x_orders(pt, bits, spec_i, energy, g_npq, g_m, g_crs, g_g, t_all, t_crs, al
 
 @njit(cache=True, **config.NJIT_FLAGS)
 def _search_buffer(geom, bits, spec_i, spec_f, energy, row, pe, pt, mode, best, best_mapping, counters, ws_i, ws_f,
-                   dram, visits):
+                   dram, visits, chk):
     """Every buffer tiling x buffer order x DRAM order for a fixed spatial unrolling, lanes and PE tile.
 
     Energy splits exactly into X(order_b) + Y(order_d): the buffer order fixes the array / buffer / RF traffic (and
@@ -830,6 +941,15 @@ def _search_buffer(geom, bits, spec_i, spec_f, energy, row, pe, pt, mode, best, 
     compute cycles cannot beat the best. In a live block, each fitting tile's Y is exact per DRAM order and its 36
     order pairs are compared. The arithmetic is `_order_cost` regrouped; the oracle test checks the result.
     ws_i (4, 8) int64, ws_f (6, N_ORDERS) float64, dram (N_ORDERS, 3) int64, visits (N_ORDERS,) int64: scratch.
+    chk (CHK_LEN,): the spatial and PE-tile bounds above this call, tested in check mode with the block and tile
+    bounds here (`_check_bounds`).
+
+    Bounds (proofs): X >= min over the three reuse cases of K + cw F_w + ci F_i + cv v, each case exact for its
+    tensor's reuse and full refetch of the other two (one group is innermost; cv may be negative, so v is taken
+    exactly per case, not bounded); Y >= compulsory DRAM (and its timeloop staging) + the psum DRAM / buffer terms,
+    linear in a in [1, red_d], at its cheaper end (the positive timeloop staging of 2 (a - 1) psums dropped);
+    x_min = min over buffer orders of exact X; y_min = min over DRAM orders of exact Y. Latency >= exact compute
+    and the DRAM bits of the cheapest DRAM order (the buffer-bandwidth term only adds).
     """
     b_w, b_a, b_out, b_psum = bits[0], bits[1], bits[2], bits[3]
     pb = row[SC_PB:SC_PB + 8]
@@ -967,6 +1087,12 @@ def _search_buffer(geom, bits, spec_i, spec_f, energy, row, pe, pt, mode, best, 
                                                           / spec_f[1])
                                         if spec_f[0] > 0:
                                             latency = max(latency, dram_bits / spec_f[0])
+                                        if mode[MODE_CHECK] > 0:
+                                            e_lb = max(max(chk[CHK_E_SP], chk[CHK_E_PE]),
+                                                       max(x_lb + y_lb, max(x_min + y_lb, x_min + y_min)))
+                                            lat_b = max(max(chk[CHK_LAT_SP], chk[CHK_LAT_PE]),
+                                                        max(lat_floor, lat_lb))
+                                            _check_bounds(e_total, latency, e_lb, lat_b, counters)
                                         if mode[2] >= 0 and _metric(int(mode[2]), e_total, latency) > mode[3]:
                                             continue
                                         key1 = _metric(int(mode[0]), e_total, latency)
@@ -979,8 +1105,9 @@ def _search_buffer(geom, bits, spec_i, spec_f, energy, row, pe, pt, mode, best, 
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
-def _search_pe(geom, bits, spec_i, spec_f, energy, row, mode, best, best_mapping, counters):
-    """Every legal PE tile of one spatial unrolling + lanes, best bound first (branch and bound)."""
+def _search_pe(geom, bits, spec_i, spec_f, energy, row, mode, best, best_mapping, counters, chk):
+    """Every legal PE tile of one spatial unrolling + lanes, best bound first (branch and bound). chk (CHK_LEN,)
+    holds the spatial bound (check mode); this fills in each tile's bound before it searches the tile."""
     pb = row[SC_PB:SC_PB + 8]
     rows = row[SC_ROWS:SC_ROWS + 8]
     cols = row[SC_COLS:SC_COLS + 8]
@@ -999,6 +1126,8 @@ def _search_pe(geom, bits, spec_i, spec_f, energy, row, mode, best, best_mapping
     tiles = np.empty((cap, 8), dtype=np.int64)
     terms = np.empty((cap, PT_LEN), dtype=np.float64)  # each listed tile's `_pe_terms`
     lbs = np.empty(cap, dtype=np.float64)
+    lat_lbs = np.empty(cap, dtype=np.float64)  # latency bound of each listed tile (check mode)
+    e_lbs = np.empty(cap, dtype=np.float64)  # energy bound of each listed tile (check mode)
     n = 0
     while True:
         for d in range(8):
@@ -1018,14 +1147,22 @@ def _search_pe(geom, bits, spec_i, spec_f, energy, row, mode, best, best_mapping
                 l2 = np.empty(cap, dtype=np.float64)
                 l2[:n] = lbs[:n]
                 lbs = l2
+                l3 = np.empty(cap, dtype=np.float64)
+                l3[:n] = lat_lbs[:n]
+                lat_lbs = l3
+                l4 = np.empty(cap, dtype=np.float64)
+                l4[:n] = e_lbs[:n]
+                e_lbs = l4
             pt = terms[n]
             _pe_terms(pb, geom, bits, spec_i, energy, rows, cols, pe, lanes, lane_dim, pt)
             for d in range(8):
                 arr[d] = rows[d] * cols[d] * pe[d]
-            e_lb, lat_lb, _ = _pe_lower_bound(pt, pb, geom, bits, spec_i, spec_f, energy, arr)
+            e_lb, lat_lb = _pe_lower_bound(pt, pb, geom, bits, spec_i, spec_f, energy, arr)
             if not _bounded_out(e_lb, lat_lb, best, mode):
                 tiles[n] = pe
                 lbs[n] = _metric(int(mode[0]), e_lb, lat_lb)
+                e_lbs[n] = e_lb
+                lat_lbs[n] = lat_lb
                 n += 1
         if not _odometer_next(idx, counts, legal):
             break
@@ -1036,11 +1173,13 @@ def _search_pe(geom, bits, spec_i, spec_f, energy, row, mode, best, best_mapping
     visits = np.empty(config.N_ORDERS, dtype=np.int64)
     for j in range(n):
         k = order[j]
-        if lbs[k] > best[B_KEY1] * (1 + SLACK):
+        if lbs[k] > best[B_KEY1] * (1 + SLACK) and mode[MODE_CHECK] == 0:
             break
         counters[ST_PE_OPEN] += 1
+        chk[CHK_E_PE] = e_lbs[k]
+        chk[CHK_LAT_PE] = lat_lbs[k]
         _search_buffer(geom, bits, spec_i, spec_f, energy, row, tiles[k], terms[k], mode, best, best_mapping,
-                       counters, ws_i, ws_f, dram, visits)
+                       counters, ws_i, ws_f, dram, visits, chk)
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
@@ -1048,48 +1187,110 @@ def _branch_and_bound(bounds, geom, bits, spec_i, spec_f, energy, spatial, mode,
     """Search the spatial candidates best bound first; stop at the first bound that cannot beat the best."""
     n = spatial.shape[0]
     lbs = np.empty(n, dtype=np.float64)
-    flow = spec_i[SPEC_DATAFLOW]
+    bound = np.empty((n, 2), dtype=np.float64)
     for s in range(n):
-        row = spatial[s]
-        pe_red_max = 1.0
-        for d in range(8):
-            if config.REDUCTION_DIM[d] == 1:
-                f = row[SC_LANES] if d == row[SC_LANE_DIM] else 1
-                pe_red_max *= (row[SC_TRIPS + d] if config.DF_PE_DIMS[flow, d] == 1 else 1) * f
-        e_lb, lat_lb = _spatial_lower_bound(geom, bits, spec_i, energy, spec_f, row, pe_red_max)
+        e_lb, lat_lb = _spatial_lower_bound(geom, bits, spec_i, energy, spec_f, spatial[s])
+        bound[s, 0] = e_lb
+        bound[s, 1] = lat_lb
         lbs[s] = _metric(int(mode[0]), e_lb, lat_lb)
-        if mode[2] >= 0 and _metric(int(mode[2]), e_lb, lat_lb) > mode[3] * (1 + SLACK):
+        if _bounded_out(e_lb, lat_lb, best, mode):
             lbs[s] = np.inf
     order = np.argsort(lbs, kind="mergesort")
     counters[ST_SPATIAL] += n
+    chk = np.zeros(CHK_LEN, dtype=np.float64)
     for j in range(n):
         s = order[j]
-        if lbs[s] == np.inf or lbs[s] > best[B_KEY1] * (1 + SLACK):
-            break
+        if _bounded_out(bound[s, 0], bound[s, 1], best, mode):
+            break  # sorted by the objective's bound: no later one can beat the best either
         counters[ST_SPATIAL_OPEN] += 1
-        _search_pe(geom, bits, spec_i, spec_f, energy, spatial[s], mode, best, best_mapping, counters)
+        chk[CHK_E_SP] = bound[s, 0]
+        chk[CHK_LAT_SP] = bound[s, 1]
+        _search_pe(geom, bits, spec_i, spec_f, energy, spatial[s], mode, best, best_mapping, counters, chk)
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
-def _search_layer(bounds, geom, bits, spec_i, spec_f, energy, objective, tolerance, best_mapping, stats):
+def _check_bounds(e_total, latency, e_lb, lat_lb, counters):
+    """Check mode: count one costed mapping, and a violation when its energy or latency lies below a bound of a
+    subtree that holds it (beyond the relative float slack `SLACK` the search itself allows)."""
+    counters[ST_CHECKED] += 1
+    if e_total < e_lb * (1 - SLACK) or latency < lat_lb * (1 - SLACK):
+        counters[ST_VIOLATIONS] += 1
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _rescue(bounds, geom, bits, spec_i, spec_f, energy, lmax, mode, best, best_mapping, counters):
+    """Replace `best` (found in the "fill" space) by the best mapping of the whole ("any") space for the same
+    (objective, tie-break) order among those whose tie-break metric is <= best's: a branch and bound with best as
+    the incumbent and that metric capped. The result X is Pareto-optimal in (energy, latency) over the whole space:
+    a Y dominating X would have objective <= X's and tie-break metric <= X's <= the cap, one of them strictly
+    lower (EDP: strictly lower EDP), so Y would come before X in the search's order. Counts ST_RESCUED.
+
+    Only unrollings whose compute cycles can stay within a latency limit L are listed (`_spatial_within`): L is
+    best's latency when latency is the objective or the capped metric, else (EDP) best's EDP over an energy floor
+    no mapping goes below (MAC energy at the most lanes + compulsory DRAM of the unpadded layer)."""
+    b_w, b_a = bits[0], bits[1]
+    mode_r = mode.copy()
+    mode_r[MODE_CAPPED] = mode[MODE_TIE]
+    mode_r[MODE_CAP] = best[B_KEY2]
+    if mode_r[MODE_OBJ] == config.OBJ_LATENCY or mode_r[MODE_CAPPED] == config.OBJ_LATENCY:
+        lat_limit = best[B_LATENCY]
+    else:
+        macs = _trips_product(bounds)
+        if spec_i[SPEC_PE_TYPE] == config.PE_SIMD:
+            e_floor = energy[E_MAC] * macs / lmax
+        else:
+            e_floor = energy[E_MAC] * macs * b_w * b_a / (spec_i[SPEC_B_MAX] * spec_i[SPEC_B_MAX])
+        w_all, i_all, o_all = _tile_elems(bounds, bounds, geom)
+        e_floor += _compulsory(w_all, i_all, o_all, bits, spec_i, energy)[1]
+        lat_limit = best[B_ENERGY] * best[B_LATENCY] / e_floor
+    cyc = 1 if spec_i[SPEC_PE_TYPE] == config.PE_SIMD else b_w * b_a
+    spec_any = spec_i.copy()
+    spec_any[SPEC_UNROLLING] = config.UNROLL_ANY
+    every = _spatial_within(bounds, spec_any, lmax, lat_limit / cyc)
+    before = best[B_KEY1]
+    before2 = best[B_KEY2]
+    _branch_and_bound(bounds, geom, bits, spec_any, spec_f, energy, every, mode_r, best, best_mapping, counters)
+    if best[B_KEY1] < before or best[B_KEY2] < before2:
+        counters[ST_RESCUED] += 1
+
+
+@njit(cache=True, **config.NJIT_FLAGS)
+def _search_layer(bounds, geom, bits, spec_i, spec_f, energy, objective, tolerance, check, best_mapping, stats):
     """Best mapping of one layer for `objective` (config.OBJ_*) over the whole search space (see `mapper`).
 
     Energy / latency objectives: pass 1 finds the optimum E* of the objective (exact ties broken by the other
     metric); pass 2 returns, among mappings whose objective is <= E* * (1 + tolerance), the one best in the other
     metric (ties by the objective). EDP: one pass, ties by energy. Fills best_mapping (MAP_LEN,) and stats
-    (ST_LEN,); returns a status code.
+    (ST_LEN,); returns a status code. check = 1 turns on the bound check mode (nothing pruned, every costed
+    mapping tested against the bounds of its subtrees: ST_CHECKED, ST_VIOLATIONS).
+
+    "fill" space (`unrolling: fill`): each pass searches the filling unrollings (`_filling`) and then `_rescue`s
+    its result over every unrolling, so the result is never dominated in both energy and latency by a mapping of
+    the "any" space (trip counts alone ignore padded work and DRAM-bound latency, issue 18). When no filling
+    unrolling maps the layer, the whole space is searched (fill maps whatever any maps).
     """
     lmax = _max_lanes(spec_i, bits[0], bits[1])
     spatial = _spatial_candidates(bounds, spec_i, lmax)
+    fill = spec_i[SPEC_UNROLLING] == config.UNROLL_FILL
     best = np.array([np.inf, np.inf, np.inf, np.inf])
-    mode = np.array([float(objective), 0.0, -1.0, 0.0])
-    mode[1] = config.OBJ_LATENCY if objective == config.OBJ_ENERGY else config.OBJ_ENERGY
+    mode = np.array([float(objective), 0.0, -1.0, 0.0, float(check)])
+    mode[MODE_TIE] = config.OBJ_LATENCY if objective == config.OBJ_ENERGY else config.OBJ_ENERGY
     _branch_and_bound(bounds, geom, bits, spec_i, spec_f, energy, spatial, mode, best, best_mapping, stats)
+    if best[B_KEY1] == np.inf and fill:
+        fill = False  # nothing fills: search every unrolling
+        spec_i = spec_i.copy()
+        spec_i[SPEC_UNROLLING] = config.UNROLL_ANY
+        spatial = _spatial_candidates(bounds, spec_i, lmax)
+        _branch_and_bound(bounds, geom, bits, spec_i, spec_f, energy, spatial, mode, best, best_mapping, stats)
     if best[B_KEY1] == np.inf:
         return config.STATUS_NO_MAPPING
+    if fill:
+        _rescue(bounds, geom, bits, spec_i, spec_f, energy, lmax, mode, best, best_mapping, stats)
     if objective != config.OBJ_EDP and tolerance > 0:
         cap_value = best[B_KEY1] * (1 + tolerance)
-        mode2 = np.array([mode[1], float(objective), float(objective), cap_value])
+        mode2 = np.array([mode[MODE_TIE], float(objective), float(objective), cap_value, float(check)])
         best2 = np.array([best[B_KEY2], best[B_KEY1], best[B_ENERGY], best[B_LATENCY]])
         _branch_and_bound(bounds, geom, bits, spec_i, spec_f, energy, spatial, mode2, best2, best_mapping, stats)
+        if fill:
+            _rescue(bounds, geom, bits, spec_i, spec_f, energy, lmax, mode2, best2, best_mapping, stats)
     return config.STATUS_OK

@@ -37,7 +37,9 @@ MET_COUNTS = 11         # (12,) element accesses [W, I, psum] x [dram, buffer, a
 MET_LEN = 23
 # ---- search counters ----
 ST_SPATIAL, ST_SPATIAL_OPEN, ST_PE, ST_PE_OPEN, ST_BUF, ST_BUF_OPEN, ST_COSTED = 0, 1, 2, 3, 4, 5, 6
-ST_LEN = 7
+ST_CHECKED, ST_VIOLATIONS = 7, 8  # bound check mode: mappings costed against their bounds, bounds above the cost
+ST_RESCUED = 9  # "fill" searches whose result a mapping outside the fill space dominated (`_kernels._search_layer`)
+ST_LEN = 10
 
 
 def layer_bounds(layer) -> np.ndarray:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from enum import IntEnum
@@ -202,7 +203,22 @@ class LayerCost:
 _MEMO: dict = {}
 _RENAMED: dict = {}  # (id of a memoised cost, layer name) -> (that cost, the cost renamed)
 _STATS = {"searches": 0, "mappings_evaluated": 0, "spatial_candidates": 0, "spatial_opened": 0, "pe_tiles": 0,
-          "pe_tiles_opened": 0, "buffer_tiles": 0, "buffer_tiles_opened": 0}
+          "pe_tiles_opened": 0, "buffer_tiles": 0, "buffer_tiles_opened": 0, "bound_checks": 0,
+          "bound_violations": 0, "fill_rescued": 0}
+_STAT_INDEX = (("mappings_evaluated", L.ST_COSTED), ("spatial_candidates", L.ST_SPATIAL),
+               ("spatial_opened", L.ST_SPATIAL_OPEN), ("pe_tiles", L.ST_PE), ("pe_tiles_opened", L.ST_PE_OPEN),
+               ("buffer_tiles", L.ST_BUF), ("buffer_tiles_opened", L.ST_BUF_OPEN), ("bound_checks", L.ST_CHECKED),
+               ("bound_violations", L.ST_VIOLATIONS), ("fill_rescued", L.ST_RESCUED))
+_CHECK_BOUNDS = os.environ.get("FLOWQ_CHECK_BOUNDS", "") == "1"
+
+
+def check_bounds(on: bool = True) -> None:
+    """Bound check mode (also FLOWQ_CHECK_BOUNDS=1 at import): the search prunes nothing, costs every mapping of
+    the space and tests it against the lower bounds of the subtrees holding it; `search_stats()` counts
+    "bound_checks" and "bound_violations" (a mapping cheaper than one of its bounds). Layer results are neither
+    memoised nor read from the store while it is on, so every call searches. Off by default (no cost then)."""
+    global _CHECK_BOUNDS
+    _CHECK_BOUNDS = bool(on)
 
 
 def clear_memo() -> None:
@@ -213,7 +229,8 @@ def clear_memo() -> None:
 
 
 def search_stats() -> dict:
-    """Counters since import: searches run, mappings evaluated / legal in the kernels."""
+    """Counters since import: searches run, mappings evaluated / legal in the kernels, bound checks and
+    violations (`check_bounds`), "fill" results replaced by a dominating mapping outside the fill space."""
     return dict(_STATS)
 
 
@@ -341,7 +358,11 @@ def map_layer(layer, spec, b_w: int, b_a: int, b_out: int, *, objective: str = "
           temporal trip vector no other choice without lanes, or with lanes on the same dim and at most as many,
           matches in every dim and beats in one (the dataflow unrolls as far as the array allows, as in ZigZag and
           hw-flowq 6.3.3; lanes that exhaust a dim free its PEs, hw-flowq 3.3.1; `_kernels._filling`).
-          `unrolling: any` keeps them all (Timeloop's unconstrained space);
+          Trip counts ignore padded work and DRAM-bound latency, so each fill search is followed by a rescue over
+          every unrolling: the result is replaced by the first mapping of the whole space, in the objective's
+          order, whose tie-break metric is no worse (`_kernels._rescue`); a fill result is therefore never
+          dominated in both energy and latency by any mapping, and when no filling unrolling maps the layer the
+          whole space is searched. `unrolling: any` keeps them all (Timeloop's unconstrained space);
         - L in-PE lanes (SIMD packing, L <= floor(b_max / max(b_w, b_a)); bit-serial, L <= lanes) along any dim,
           also ceil-divided;
         - every PE tile (temporal factors over the dataflow's PE dims dividing the trips left) whose RFs hold its
@@ -354,7 +375,8 @@ def map_layer(layer, spec, b_w: int, b_a: int, b_out: int, *, objective: str = "
           run's group innermost has every tensor's fetch count <= (proof in `_tiling`).
         Only exactly dominated choices are skipped: a spatial / lane factor f is tried only if no smaller factor
         has the same trip count ceil(n / f) (equal trips, less padding), and branches whose proven lower bound
-        cannot beat the best are cut (`_kernels._bounded_out`).
+        cannot beat the best are cut (`_kernels._bounded_out`; proofs in the bound functions' docstrings;
+        `check_bounds` turns the cuts off and tests every costed mapping against its bounds).
 
     Args:
         objective: the metric minimised; energy and latency return, among mappings within `tolerance` (relative)
@@ -368,11 +390,11 @@ def map_layer(layer, spec, b_w: int, b_a: int, b_out: int, *, objective: str = "
     if objective not in config.OBJECTIVE_CODES:
         raise GenomeError(f"objective={objective!r}; allowed: {list(config.OBJECTIVE_CODES)}")
     key = (layer.shape_key, int(b_w), int(b_a), int(b_out), spec, objective, float(tolerance))
-    hit = _MEMO.get(key)
+    hit = None if _CHECK_BOUNDS else _MEMO.get(key)
     if hit is not None:
         return hit if hit.name == layer.name else _renamed(hit, layer.name)
     _check_layer_bits(spec, b_w, b_a, b_out)
-    stored = _stored(key, layer)
+    stored = None if _CHECK_BOUNDS else _stored(key, layer)
     if stored is not None:
         _MEMO[key] = stored
         return stored
@@ -382,12 +404,9 @@ def map_layer(layer, spec, b_w: int, b_a: int, b_out: int, *, objective: str = "
     vec = np.zeros(L.MAP_LEN, dtype=np.int64)
     stats = np.zeros(L.ST_LEN, dtype=np.int64)
     status = K._search_layer(la.bounds, la.geom, la.bits, sa.spec_i, sa.spec_f, sa.energy,
-                             config.OBJECTIVE_CODES[objective], float(tolerance), vec, stats)
+                             config.OBJECTIVE_CODES[objective], float(tolerance), int(_CHECK_BOUNDS), vec, stats)
     _STATS["searches"] += 1
-    _STATS["mappings_evaluated"] += int(stats[L.ST_COSTED])
-    for name, index in (("spatial_candidates", L.ST_SPATIAL), ("spatial_opened", L.ST_SPATIAL_OPEN),
-                        ("pe_tiles", L.ST_PE), ("pe_tiles_opened", L.ST_PE_OPEN), ("buffer_tiles", L.ST_BUF),
-                        ("buffer_tiles_opened", L.ST_BUF_OPEN)):
+    for name, index in _STAT_INDEX:
         _STATS[name] += int(stats[index])
     if status != config.STATUS_OK:
         raise MappingError(f"layer {layer.name!r} ({dict(zip(DIMS, la.bounds.tolist()))}) has no legal mapping on "
@@ -397,8 +416,9 @@ def map_layer(layer, spec, b_w: int, b_a: int, b_out: int, *, objective: str = "
     metrics = np.zeros(L.MET_LEN, dtype=np.float64)
     K._evaluate_mapping(la.bounds, la.geom, la.bits, sa.spec_i, sa.spec_f, sa.energy, vec, metrics)
     result = _layer_cost(layer, vec, metrics)
-    _MEMO[key] = result
-    _store(key, result)
+    if not _CHECK_BOUNDS:
+        _MEMO[key] = result
+        _store(key, result)
     return result
 
 

@@ -52,12 +52,12 @@ def random_case(seed: int):
     return layer, spec, b_w, b_a, b_out
 
 
-def oracle_costs(layer, spec, b_w, b_a, b_out):
+def oracle_costs(layer, spec, b_w, b_a, b_out, minimal=False):
     bounds = dict(zip(oracle.DIMS, (layer.n, layer.groups, layer.c_out // layer.groups, layer.c_in // layer.groups,
                                     layer.h_out, layer.w_out, layer.k_h, layer.k_w)))
     geom = (layer.stride, layer.stride, layer.h_in, layer.w_in)
     b_psum = int(_psum_bits(b_w, b_a, layer.reduction_size, psum_cap(spec)))
-    return list(oracle.all_mappings_costs(bounds, geom, (b_w, b_a, b_out, b_psum), spec))
+    return list(oracle.all_mappings_costs(bounds, geom, (b_w, b_a, b_out, b_psum), spec, minimal))
 
 
 @pytest.mark.slow
@@ -78,3 +78,21 @@ def test_mapper_optimum_equals_brute_force(block):
                 assert (got.energy, got.latency_cycles) == pytest.approx(want, rel=1e-9), (seed, objective, tolerance)
         checked += bool(costs)
     assert checked >= N_CASES // 10 * 0.8  # most cases have a legal mapping
+
+
+@pytest.mark.parametrize("seed", [pytest.param(s, marks=pytest.mark.slow) if s >= 2 else s for s in range(12)])
+def test_vectorised_oracle_equals_loop_oracle(seed):
+    """The numpy buffer level of the full-array oracle (per-PE-tile Pareto fronts) gives the plain loops' optima."""
+    layer, spec, b_w, b_a, b_out = random_case(seed)
+    bounds = dict(zip(oracle.DIMS, (layer.n, layer.groups, layer.c_out // layer.groups, layer.c_in // layer.groups,
+                                    layer.h_out, layer.w_out, layer.k_h, layer.k_w)))
+    geom = (layer.stride, layer.stride, layer.h_in, layer.w_in)
+    bits = (b_w, b_a, b_out, int(_psum_bits(b_w, b_a, layer.reduction_size, psum_cap(spec))))
+    loops = list(oracle.all_mappings_costs(bounds, geom, bits, spec, vectorised=False))
+    fronts = list(oracle.all_mappings_costs(bounds, geom, bits, spec, vectorised=True))
+    assert len(loops) == 0 or 0 < len(fronts) <= len(loops)
+    for objective in OBJECTIVES:
+        for tolerance in (0.0, 0.005):
+            if loops:
+                assert oracle.optimum(fronts, objective, tolerance) == pytest.approx(
+                    oracle.optimum(loops, objective, tolerance), rel=1e-12)
