@@ -74,7 +74,8 @@ def genome_cost(workload, spec, bits_w, bits_a, *, level: str = "fine", objectiv
 
 def solution_spec(config: dict, solution: dict):
     """The accelerator a results.json solution was costed on: a co-design solution's own (decoded from its
-    `hw.genes` in the run's `config.hw_space`), else the run's `config.hw` with `config.dataflow`.
+    `hw.genes` in the run's `config.hw_space` less the genes its level ignores), else the run's `config.hw` with
+    `config.dataflow`.
 
     Raises:
         FlowQError: the hardware cannot be rebuilt (unknown preset or space, a moved spec file).
@@ -84,8 +85,10 @@ def solution_spec(config: dict, solution: dict):
     genes = (solution.get("hw") or {}).get("genes") if isinstance(solution.get("hw"), dict) else None
     if genes is not None:
         from hwmodels.space import load_space
+        from problems.codesign import searched_space
 
         if not config.get("hw_space"):
             raise FlowQError("a co-design solution without config.hw_space: its accelerator cannot be rebuilt")
-        return load_space(config["hw_space"]).decode(genes)
+        # the search dropped the genes its level ignores: decode in the space it searched
+        return searched_space(load_space(config["hw_space"]), config.get("level")).decode(genes)
     return load_hardware(config["hw"], config.get("dataflow"))
