@@ -43,6 +43,20 @@ def random_genomes(n_layers: int, count: int, seed: int) -> list:
     return genomes
 
 
+def graded_genomes(n_layers: int, count: int, seed: int) -> list:
+    """`count` genomes with a real quality spread: genome k draws its inner b_W and b_A from {b_k, b_k + 1} with
+    b_k = 2, 3, ..., 7 in turn (first/last layers at 16 bits), so psi differs by more than the split's noise."""
+    rng, genomes = random.Random(seed), []
+    for k in range(count):
+        low = LOW_BITS + k % (HIGH_BITS - LOW_BITS)
+        genomes.append(tuple([EDGE_BITS] + [rng.randint(low, low + 1) for _ in range(n_layers - 2)] + [EDGE_BITS]
+                             for _ in range(2)))
+    return genomes
+
+
+GENOME_SETS = {"random": random_genomes, "graded": graded_genomes}
+
+
 def rank_agreement(a, b, k: int = TOP_K) -> dict:
     """Kendall tau-b, Spearman rho and top-k overlap (fraction of k) of two score lists (higher = better)."""
     from scipy.stats import kendalltau, spearmanr
@@ -66,7 +80,8 @@ def evaluators(run, model: str, shared_kwargs: dict | None = None, image_size: i
 
 
 def fidelity(run, model: str, n_genomes: int, shared_kwargs: dict | None = None,
-             image_size: int | None = None, retest_epochs: float | None = None) -> tuple[dict, list]:
+             image_size: int | None = None, retest_epochs: float | None = None,
+             genome_set: str = "random") -> tuple[dict, list]:
     """Rank agreement of shared vs 1-epoch fine-tune psi over `n_genomes` random genomes of `model`; with
     `retest_epochs`, also of the 1-epoch fine-tune against a fine-tune of that length (how stable the reference's
     own ranking is).
@@ -78,22 +93,22 @@ def fidelity(run, model: str, n_genomes: int, shared_kwargs: dict | None = None,
     retest = None if retest_epochs is None else evaluators(run, model, None, image_size, retest_epochs)[1]
     shared.prepare()
     rows = []
-    for index, (bw, ba) in enumerate(random_genomes(shared.n_layers, n_genomes, run.seed)):
+    for index, (bw, ba) in enumerate(GENOME_SETS[genome_set](shared.n_layers, n_genomes, run.seed)):
         s, f = shared.evaluate(bw, ba), finetune.evaluate(bw, ba)
-        rows.append({"model": model, "genome": index, "psi_shared": s.psi, "psi_finetune": f.psi,
+        rows.append({"model": model, "set": genome_set, "genome": index, "psi_shared": s.psi, "psi_finetune": f.psi,
                      "loss_shared": s.loss, "loss_finetune": f.loss, "seconds_shared": s.seconds,
                      "seconds_finetune": f.seconds, "failed": s.failed or f.failed,
                      "bits_w": " ".join(map(str, bw)), "bits_a": " ".join(map(str, ba))})
         if retest is not None:
             rows[-1]["psi_finetune_retest"] = retest.evaluate(bw, ba).psi
-        print(f"  {model} genome {index + 1}/{n_genomes}: shared {100 * s.psi:.2f} % ({s.seconds:.2f} s), "
+        print(f"  {model} {genome_set} genome {index + 1}/{n_genomes}: shared {100 * s.psi:.2f} % ({s.seconds:.2f} s), "
               f"finetune {100 * f.psi:.2f} % ({f.seconds:.1f} s)", flush=True)
     ok = [r for r in rows if not r["failed"]]
     per_shared = statistics.median(r["seconds_shared"] for r in ok)
     per_finetune = statistics.median(r["seconds_finetune"] for r in ok)
     shared_train = shared.shared_metrics["train_seconds"]
     float_train = float(shared._state.float_metrics.get("train_seconds", float("nan")))
-    summary = {"model": model, "image_size": image_size or 32, "genomes": len(ok),
+    summary = {"model": model, "set": genome_set, "image_size": image_size or 32, "genomes": len(ok),
                **rank_agreement([r["psi_shared"] for r in ok], [r["psi_finetune"] for r in ok]),
                "loss_kendall_tau": rank_agreement([-r["loss_shared"] for r in ok],
                                                   [-r["loss_finetune"] for r in ok])["kendall_tau"],
@@ -156,6 +171,8 @@ def main(argv=None) -> int:
     def extra(parser):
         parser.add_argument("--models", default="lenet5,resnet20", help="comma-separated model names")
         parser.add_argument("--genomes", type=int, default=40, help="random genomes per model (>= 6)")
+        parser.add_argument("--graded", type=int, default=0,
+                            help="also this many graded genomes per model (inner bits in {b, b+1}, b = 2..7)")
         parser.add_argument("--front", action="store_true", help="also run the front-quality comparison")
         parser.add_argument("--front-models", default=None, help="models of the front comparison (default --models)")
         parser.add_argument("--shared-epochs", type=float, default=None, help="shared-network training epochs")
@@ -167,8 +184,9 @@ def main(argv=None) -> int:
                             help="digits image side in px for every model (default: 16 for ResNets, else 32)")
 
     run, args = common.parse_args("fidelity_shared", __doc__.splitlines()[0], argv, extra)
-    if args.genomes < 6:
-        raise FlowQError(f"--genomes {args.genomes}: give >= 6 (top-5 overlap and rank statistics need a few)")
+    if args.genomes < 6 or args.graded and args.graded < 6:
+        raise FlowQError(f"--genomes {args.genomes} / --graded {args.graded}: give >= 6 (top-5 overlap and rank "
+                         f"statistics need a few)")
     shared_kwargs = {key: value for key, value in (("shared_epochs", args.shared_epochs),
                                                    ("finetune_steps", args.shared_finetune),
                                                    ("calibration_images", args.calibration_images))
@@ -177,10 +195,13 @@ def main(argv=None) -> int:
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     size = lambda model: args.image_size or common.QUICK_IMAGE_SIZE.get(model)  # noqa: E731 (16 px ResNets)
     for model in models:
-        summary, model_rows = fidelity(run, model, args.genomes, shared_kwargs, size(model), args.retest_epochs)
-        summaries.append(summary)
-        rows += model_rows
-    columns = [("model", "model", "s"), ("px", "image_size", "d"), ("genomes", "genomes", "d"),
+        for genome_set, count in (("random", args.genomes), ("graded", args.graded)):
+            if count:
+                summary, model_rows = fidelity(run, model, count, shared_kwargs, size(model), args.retest_epochs,
+                                               genome_set)
+                summaries.append(summary)
+                rows += model_rows
+    columns = [("model", "model", "s"), ("px", "image_size", "d"), ("genomes", "set", "s"), ("n", "genomes", "d"),
                ("Kendall tau", "kendall_tau", ".3f"), ("Spearman rho", "spearman_rho", ".3f"),
                ("top-5 overlap", "top5_overlap", ".2f"), ("tau on loss", "loss_kendall_tau", ".3f"),
                ("distinct finetune psi", "distinct_psi_finetune", "d"),
@@ -215,24 +236,24 @@ def notes(summaries: list, fronts: list) -> list:
     """Computed statements on the fidelity and front tables."""
     lines = []
     for s in summaries:
-        line = (f"{s['model']}: Kendall tau {s['kendall_tau']:.3f} (target 0.7), Spearman rho {s['spearman_rho']:.3f}, "
-                f"top-5 overlap {s['top5_overlap']:.2f} over {s['genomes']} genomes; the 1-epoch fine-tune psi takes "
-                f"{s['distinct_psi_finetune']} distinct values (mean {100 * s['psi_finetune_mean']:.2f} %, shared "
-                f"mean {100 * s['psi_shared_mean']:.2f} %)")
+        name = f"{s['model']}, {s['set']} genomes"
+        line = (f"{name}: Kendall tau {s['kendall_tau']:.3f} (target 0.7), Spearman rho {s['spearman_rho']:.3f}, "
+                f"top-5 overlap {s['top5_overlap']:.2f} over {s['genomes']} genomes; the 1-epoch fine-tune psi "
+                f"takes {s['distinct_psi_finetune']} distinct values (mean {100 * s['psi_finetune_mean']:.2f} %, "
+                f"shared mean {100 * s['psi_shared_mean']:.2f} %)")
         if "retest_kendall_tau" in s:
             line += (f"; the reference against itself ({s['retest_epochs']:g}-epoch fine-tune) reaches tau "
                      f"{s['retest_kendall_tau']:.3f}, shared against that one {s['shared_vs_retest_tau']:.3f}")
         lines.append(line + ".")
-        lines.append(f"{s['model']}: a shared candidate costs {s['s_per_candidate_shared']:.3f} s, a 1-epoch fine-tune "
+        lines.append(f"{name}: a shared candidate costs {s['s_per_candidate_shared']:.3f} s, a 1-epoch fine-tune "
                      f"{s['s_per_candidate_finetune']:.2f} s (median): {s['speedup']:.1f}x (target 20x); the shared "
-                     f"network trained in {s['shared_train_s']:.0f} s = {s['shared_over_float_train']:.2f}x the float "
-                     f"network's {s['float_train_s']:.0f} s (target <= 5x).")
+                     f"network trained in {s['shared_train_s']:.0f} s = {s['shared_over_float_train']:.2f}x the "
+                     f"float network's {s['float_train_s']:.0f} s (target <= 5x).")
     for f in fronts:
         lines.append(f"{f['model']}: the shared search's front re-measured by fine-tuning has HV "
-                     f"{f['hv_shared_remeasured']:.4f}, "
-                     f"{100 * f['hv_ratio']:.1f} % of the fine-tune search's {f['hv_finetune']:.4f} in the same "
-                     f"{f['shared_wall_s']:.0f} s ({f['shared_gens']} vs {f['finetune_gens']} generations of "
-                     f"{f['pop']}; target 95 %).")
+                     f"{f['hv_shared_remeasured']:.4f}, {100 * f['hv_ratio']:.1f} % of the fine-tune search's "
+                     f"{f['hv_finetune']:.4f} in the same {f['shared_wall_s']:.0f} s ({f['shared_gens']} vs "
+                     f"{f['finetune_gens']} generations of {f['pop']}; target 95 %).")
     return lines
 
 
