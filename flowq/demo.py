@@ -26,7 +26,7 @@ from pathlib import Path
 
 from flowq import runs
 from flowq.flow import LEVEL_ORDER, Flow, SearchResult, run_levels
-from flowq.progress import Phase, duration, say
+from flowq.progress import Phase, duration, quiet, say
 
 DEMO_MODEL, DEMO_HW, DEMO_DATAFLOW = "resnet20", "spatial-256", "RS"
 DEMO_POP = 10
@@ -69,7 +69,7 @@ def run_demo(out="runs/demo", *, seed: int = 0, pop_size: int | None = None, n_g
     start = time.perf_counter()
     out = Path(out)
     budget = DEMO_BUDGET_S if budget_s is None else float(budget_s)
-    options = {"image_size": DEMO_IMAGE_SIZE.get(model)} if model in DEMO_IMAGE_SIZE else {}
+    options = {"image_size": DEMO_IMAGE_SIZE[model]} if model in DEMO_IMAGE_SIZE else {}
     if threads is not None:
         options["threads"] = threads
     flow = Flow(model, "digits", evaluator, hw=DEMO_HW, dataflow=DEMO_DATAFLOW, seed=seed, out=out, verbose=verbose,
@@ -82,7 +82,7 @@ def run_demo(out="runs/demo", *, seed: int = 0, pop_size: int | None = None, n_g
             f"budget {duration(budget)}\n[demo] accuracy: Coarse, Mid and Fine searches {EVALUATOR_TEXT[evaluator]}"
             + ("; then the Fine front is re-measured by fine-tuning each solution for "
                f"{DEMO_REMEASURE_EPOCHS:g} epoch (--evaluator finetune)" if remeasure else ""))
-    with _quiet_unless(verbose):
+    with quiet(not verbose):
         flow.evaluator.prepare()  # one-off: float network (and shared network), each with its own lines
     one_off = time.perf_counter() - start
     gens = DEMO_GENS if n_gen is None else int(n_gen)
@@ -111,12 +111,6 @@ def run_demo(out="runs/demo", *, seed: int = 0, pop_size: int | None = None, n_g
     if verbose:
         _print_summary(data, [out / "results.json"] + paths)
     return final
-
-
-def _quiet_unless(verbose: bool):
-    from flowq.progress import quiet
-
-    return quiet(not verbose)
 
 
 def _level_summary(result: SearchResult) -> dict:
@@ -159,27 +153,25 @@ def remeasure_front(flow: Flow, result: SearchResult, model: str, options: dict,
     executor = flow.executor or Executor()
     front, order = result.front, _remeasure_order(result.front, result.data.get("hv_leader"))
     phase = Phase("[demo fine-tune]", len(order), "solution")
-    with _quiet_unless(verbose):
-        phase.start(f"re-measuring {len(order)} of {len(front)} Fine front solutions by {DEMO_REMEASURE_EPOCHS:g} "
-                    f"epoch of fine-tuning each")
     rows, width, batch_seconds = [], max(1, executor.n_workers), 0.0
-    for at in range(0, len(order), width):
-        if deadline is not None and rows and time.perf_counter() + batch_seconds > deadline:
-            break
-        began = time.perf_counter()
-        batch = order[at:at + width]
-        outcomes = executor.evaluate(evaluator, [(front[i]["bits_w"], front[i]["bits_a"]) for i in batch])
-        batch_seconds = time.perf_counter() - began
-        for i, outcome in zip(batch, outcomes):
-            value = outcome.value if outcome.ok else None
-            psi = None if value is None or value.failed else float(value.psi)
-            front[i]["metrics"]["accuracy_finetune"] = psi
-            rows.append({"front_index": i, "bits_w": front[i]["bits_w"], "bits_a": front[i]["bits_a"],
-                         "accuracy_search": front[i]["metrics"].get("accuracy"), "accuracy_finetune": psi,
-                         "failed": psi is None, "seconds": None if value is None else value.seconds})
-            with _quiet_unless(verbose):
+    with quiet(not verbose):
+        phase.start(f"re-measuring {len(order)} of {len(front)} {result.level} front solutions by "
+                    f"{DEMO_REMEASURE_EPOCHS:g} epoch of fine-tuning each")
+        for at in range(0, len(order), width):
+            if deadline is not None and rows and time.perf_counter() + batch_seconds > deadline:
+                break  # the next batch would end after the budget (the first one always runs)
+            began = time.perf_counter()
+            batch = order[at:at + width]
+            outcomes = executor.evaluate(evaluator, [(front[i]["bits_w"], front[i]["bits_a"]) for i in batch])
+            batch_seconds = time.perf_counter() - began
+            for i, outcome in zip(batch, outcomes):
+                value = outcome.value if outcome.ok else None
+                psi = None if value is None or value.failed else float(value.psi)
+                front[i]["metrics"]["accuracy_finetune"] = psi
+                rows.append({"front_index": i, "bits_w": front[i]["bits_w"], "bits_a": front[i]["bits_a"],
+                             "accuracy_search": front[i]["metrics"].get("accuracy"), "accuracy_finetune": psi,
+                             "failed": psi is None, "seconds": None if value is None else value.seconds})
                 phase.step()
-    with _quiet_unless(verbose):
         phase.end(f"{len(rows)} solution(s) re-measured")
     return {"evaluator": evaluator.identity(), "epochs": DEMO_REMEASURE_EPOCHS, "solutions": rows,
             "not_measured": len(front) - len(rows)}
@@ -197,8 +189,8 @@ def _print_summary(data: dict, paths: list) -> None:
               f"HV {hv}; front {level['front_size']}")
     remeasured = data.get("remeasured")
     if remeasured:
-        print(f"  Fine front re-measured by {remeasured['epochs']:g} epoch of fine-tuning (--evaluator finetune), "
-              f"psi searched -> fine-tuned:")
+        print(f"  {data['level']} front re-measured by {remeasured['epochs']:g} epoch of fine-tuning "
+              f"(--evaluator finetune), psi searched -> fine-tuned:")
         for row in remeasured["solutions"]:
             tuned = "failed" if row["failed"] else f"{100 * row['accuracy_finetune']:.2f} %"
             print(f"    #{row['front_index']:<3d} bits {row['bits_w']}: {100 * row['accuracy_search']:.2f} % -> "
