@@ -3,15 +3,18 @@ similarity.
 
 Predictors: "NeuroSim tiles" = `problems.reram.ReRAMProblem` on `reram-benq` (DNN+NeuroSim's conventional tile
 count, 128x128 arrays, 1 bit/cell, a 4 x 4 grid of arrays per PE, 4 PEs/tile) with the tile count as cost;
-"Eyeriss-like energy" = `FineProblem` on Spatial-168 (Eyeriss' array and normalised costs, RS) with energy as cost (benq used the DNN-Chip Predictor).
+"Eyeriss-like energy" = `FineProblem` on Spatial-168 (Eyeriss' array and normalised costs, RS) with energy as
+cost (benq used the DNN-Chip Predictor).
 Each agent uses benq eq. 1 (reward = accuracy when cost <= th x cost(W8A8), else -1), bits 2..8 per layer and
 operand (first and last layer 8 bit), th in {0.8, 0.7, 0.6} for tiles (Table V) and 0.8 for energy (Table VI).
 A row reports the most accurate evaluated genome that meets the threshold (mean +- std over seeds). W8A8 rows:
-PACT (DoReFa weights, PACT activations) and DoReFa. Fig. 4: cosine similarity and Manhattan distance between the th = 0.8 tile policies
-and W8A8. --quick: LeNet-5 on digits, 4 episodes x 2 iterations per agent; --full: VGG-16 (FlowQ's CIFAR VGG, not
-benq's pytorch-playground VGG) on CIFAR-10, 600 episodes. Writes benq_table5.csv, benq_table6.csv, benq.json,
-benq_fig4.png into --out. Before any search, Table V's W8A8 tile counts are reproduced on the `reram-benq`
-preset (benq's own VGG, `benq_vgg`, and torchvision ResNet-18), hardware only: benq_tiles.md/.csv.
+PACT (DoReFa weights, PACT activations) and DoReFa. Fig. 4: cosine similarity and Manhattan distance between the
+th = 0.8 tile policies and W8A8. The tile agents are not run when no genome can meet any threshold (LeNet-5 keeps
+one tile per layer at any bitwidth; notes.md gives the counts). --quick: LeNet-5 on digits, 4 episodes per agent
+and seed; --full: VGG-16 (FlowQ's CIFAR VGG, not benq's pytorch-playground VGG) on CIFAR-10, 600 episodes. Writes
+benq_table5.md/.csv, benq_table6.md/.csv, benq.json, notes.md, benq_fig4.png and env.json into --out. Before any
+search, Table V's W8A8 tile counts are reproduced on the `reram-benq` preset (benq's own VGG, `benq_vgg`, and
+torchvision ResNet-18), hardware only: benq_tiles.md/.csv.
 
     python experiments/benq_tables.py --quick
     python experiments/benq_tables.py --full --data-dir ~/data/cifar-10-batches-py
@@ -114,6 +117,14 @@ def main(argv=None) -> int:
     reram = load_reram_spec(RERAM)
     eyeriss = load_spec(EYERISS)
     w8a8_tiles = evaluate_network(workload, reram, w8, w8).total["tiles"]
+    lowest = [FIXED_BITS] + [min(bits)] * (n - 2) + [FIXED_BITS]
+    fewest_tiles = evaluate_network(workload, reram, lowest, lowest).total["tiles"]
+    skipped = []
+    if fewest_tiles > max(THRESHOLDS) * w8a8_tiles and "tiles" in args.predictors:
+        # no genome can meet any threshold: the agents would only ever earn benq's -1, so they are not run
+        skipped.append(f"Tile agents not run for {model}: on {RERAM} it occupies {w8a8_tiles} tiles at W8A8 and "
+                       f"still {fewest_tiles} at {min(bits)} bits (inner layers), above th x {w8a8_tiles} for every "
+                       f"th in {THRESHOLDS}; benq's VGG needs --full.")
     w8a8_energy = api.evaluate(workload, eyeriss, w8, w8, level="fine").total["energy"]
     flow = Flow(model, run.dataset, pact, seed=run.seed, verbose=False)
     cache = flow.accuracy_cache
@@ -130,7 +141,7 @@ def main(argv=None) -> int:
     per_seed = {"tiles": [], "energy": []}
     policies = {}
     for metric, (make_problem, reference, thresholds) in predictors.items():
-        if metric not in args.predictors:
+        if metric not in args.predictors or (metric == "tiles" and skipped):
             continue
         for th in thresholds:
             for name in AGENT_NAMES:
@@ -180,8 +191,8 @@ def main(argv=None) -> int:
         plot_similarity(names, cos, man, run.path("benq_fig4.png"))
         paths.append(run.path("benq_fig4.png"))
     no_pick = sum(not r["pick_found"] for m in per_seed.values() for r in m)
-    notes = tile_notes + [f"Agent runs whose evaluated genomes never met the threshold (no pick): {no_pick} of "
-                          f"{sum(len(m) for m in per_seed.values())}."]
+    notes = tile_notes + skipped + [f"Agent runs whose evaluated genomes never met the threshold (no pick): "
+                                    f"{no_pick} of {sum(len(m) for m in per_seed.values())}."]
     paths.append(common.write_notes(run, notes))
     paths.append(common.write_json(run.path("benq.json"), {
         "mode": run.mode, "model": model, "w8a8_tiles": w8a8_tiles, "w8a8_energy": w8a8_energy,

@@ -98,8 +98,9 @@ def notes(per_seed: list, seeds) -> list:
         best = max(PRESETS, key=lambda p: by[p]["hypervolume"])
         dominated = [p for p in PRESETS if co[f"dominates_best_{p}"]]
         reaches = "reaches it" if co["hypervolume"] >= by[best]["hypervolume"] else "below it"
+        dominated = ", ".join(dominated) if dominated else "no preset"
         lines.append(f"Seed {seed}: co-design HV {co['hypervolume']:.4f} vs best preset ({best}) "
-                     f"{by[best]['hypervolume']:.4f}, {reaches}; dominates the best point of {', '.join(dominated) if dominated else 'no preset'}; HV-leader "
+                     f"{by[best]['hypervolume']:.4f}, {reaches}; dominates the best point of {dominated}; HV-leader "
                      f"hardware {co['leader_hw']}; front solutions with an extrapolated buffer price: "
                      f"{co['extrapolated_on_front']}.")
     return lines
