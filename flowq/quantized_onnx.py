@@ -60,7 +60,8 @@ class LayerGrid:
         name: module name; bits_w, bits_a: the layer's weight / input bits (clamped to 16).
         n: integer weight values (same shape as the weight); w_scale: (1,) or (C_out,) float32; w_axis: 0 when
             per output channel, else None.
-        w_zero_point, w_levels_bits, w_signed: QONNX view of the weights (k-bit codes q = n / step + zero point).
+        w_step, w_zero_point: the k-bit codes are q = n / w_step + w_zero_point (QONNX view; w_step 2 for DoReFa
+            and binary grids, whose n are odd, 1 for WRPN).
         a_scale: s_x; a_signed: signed grid; a_max: largest |u|.
     """
 
