@@ -18,7 +18,6 @@ from __future__ import annotations
 import html
 import itertools
 import json
-import platform
 import sys
 import time
 import warnings
@@ -249,14 +248,14 @@ def _hv_figure(data: dict):
 
 # ---- page ---------------------------------------------------------------------------------------------------
 def _environment() -> dict:
-    versions = {}
-    for package in ("flowq", "numpy", "numba", "pymoo", "torch", "plotly"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
-    return {"python": platform.python_version(), "platform": platform.platform(), "packages": versions,
-            "written": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+    """`flowq.environment.environment()` of the process writing the report, plus the plotting library's version."""
+    from flowq.environment import environment
+
+    try:
+        plotly_version = metadata.version("plotly")
+    except metadata.PackageNotFoundError:
+        plotly_version = None
+    return dict(environment(), plotly=plotly_version, written=time.strftime("%Y-%m-%d %H:%M:%S %Z"))
 
 
 def _level_payload(folder: Path, top: Path, data: dict, level_index: int, hardware: bool, verbose: bool,
@@ -281,7 +280,8 @@ def _level_payload(folder: Path, top: Path, data: dict, level_index: int, hardwa
         "hardware_note": problem,
         "figures": {k: (json.loads(f.to_json()) if f is not None else None) for k, f in figures.items()},
         "run": {k: data.get(k) for k in ("run_id", "algorithm", "seed", "pop_size", "n_gen", "n_accuracy_evaluations",
-                                         "seconds", "evaluator", "baseline", "baseline_bits", "ref_point")},
+                                         "seconds", "evaluator", "baseline", "baseline_bits", "ref_point",
+                                         "environment")},  # environment: the search's (flowq.environment)
         "config": data["config"],
     }
 
