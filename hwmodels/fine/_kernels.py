@@ -51,8 +51,8 @@ from hwmodels.fine.layout import (SPEC_ROWS, SPEC_COLS, SPEC_PE_TYPE, SPEC_B_MAX
                                    MET_BUFFER_BITS, MET_COUNTS, MET_LEN, ST_SPATIAL, ST_SPATIAL_OPEN, ST_PE,
                                    ST_PE_OPEN, ST_BUF, ST_BUF_OPEN, ST_COSTED, ST_CHECKED, ST_VIOLATIONS,
                                    ST_RESCUED, ST_LEN)
-from hwmodels.fine._tiling import (_divisor_table, _dram_by_order, _fetch3, _group_trips, _input_extent,
-                                   _odometer_next, _stored_inputs, _tile_elems, _trip_groups)
+from hwmodels.fine._tiling import (_ceil_values, _divisor_table, _dram_by_order, _fetch3, _group_trips,
+                                   _input_extent, _odometer_next, _stored_inputs, _tile_elems, _trip_groups)
 
 N_, G_, M_, C_, P_, Q_, R_, S_ = (config.DIM_N, config.DIM_G, config.DIM_M, config.DIM_C, config.DIM_P, config.DIM_Q,
                                   config.DIM_R, config.DIM_S)
@@ -358,23 +358,6 @@ def _evaluate_mapping(bounds, geom, bits, spec_i, spec_f, energy, mapping, metri
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
-def _ceil_values(n, lo, cap):
-    """Distinct ceil(n / t), t = 1..n, within [lo, cap], ascending: the only unrolling factors worth trying for a
-    loop of n iterations. Any other factor f has a smaller one with the same trip count ceil(n / f), which pads the
-    loop less and idles fewer PEs; every cost term is non-decreasing in the padded bound at a fixed trip count."""
-    out = np.empty(2 * int(np.sqrt(n)) + 3, dtype=np.int64)
-    k = 0
-    last = -1
-    for t in range(n, 0, -1):  # ascending f
-        f = (n + t - 1) // t
-        if f != last and lo <= f <= cap:
-            out[k] = f
-            k += 1
-        last = f
-    return out[:k]
-
-
-@njit(cache=True, **config.NJIT_FLAGS)
 def _metric(which, e, lat):
     if which == config.OBJ_ENERGY:
         return e
@@ -656,7 +639,6 @@ def _spatial_within(bounds, spec_i, lmax, trip_limit):
     if fill:
         return _filling(out[:k])
     return out[:k]
-
 
 
 @njit(cache=True, **config.NJIT_FLAGS)
