@@ -35,10 +35,12 @@ bench: $(STAMP)
 
 # every experiment script into experiments/results/<script>/, then EXPERIMENTS.md's generated blocks refilled
 # (experiments/assemble.py). `make -j2 experiments` runs two scripts at a time. Full: DATA_DIR=cifar-10-batches-py
-EXPERIMENTS := validate_eyeriss fig5_validation fig6_levels table5_dataflows table3_hw_dims table4_bit_serial \
-               fig7_nsga2_budget fig9_bitwidths table2_codesign_flow table6_sota codesign codesign_mid_proxy \
+EXPERIMENTS := codesign_mid_proxy validate_eyeriss fig5_validation fig6_levels table5_dataflows table3_hw_dims \
+               table4_bit_serial fig7_nsga2_budget fig9_bitwidths table2_codesign_flow table6_sota codesign \
                psum_reram benq_tables
 EXPERIMENT_ARGS ?= --quick
+# the Mid co-design claim needs more than 4 x 1: issue 14's budget (one seed), in --quick only
+experiment-codesign_mid_proxy: EXTRA_ARGS = $(if $(findstring --quick,$(EXPERIMENT_ARGS)),--pop 16 --gens 8)
 experiments: $(STAMP)
 	$(MAKE) --no-print-directory $(addprefix experiment-,$(EXPERIMENTS))
 	$(PY) experiments/assemble.py
@@ -47,7 +49,7 @@ experiments-full: $(STAMP)
 	$(MAKE) --no-print-directory experiments EXPERIMENT_ARGS="--full --data-dir $(DATA_DIR)"
 
 experiment-%: $(STAMP)
-	$(PY) experiments/$*.py $(EXPERIMENT_ARGS)
+	$(PY) experiments/$*.py $(EXPERIMENT_ARGS) $(EXTRA_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info runs
