@@ -398,14 +398,17 @@ def _check_cache() -> None:
     ResultCache.default()
 
 
-def _announce_cost(args, flow, problem) -> None:
-    """Say up front when a search may take more than an hour (candidates x measured or expected s/candidate)."""
+def _announce_cost(args, flow, options: dict) -> None:
+    """Say up front (before the hardware baseline and float training) when a search may take more than an hour:
+    candidates x measured or expected seconds per candidate."""
     from flowq.cache import ResultCache
     from flowq.estimate import WARN_SECONDS, format_duration, search_estimate, seconds_per_candidate
+    from problems import PROBLEMS
 
-    if not problem.needs_accuracy:
+    objectives = options.get("objectives") or PROBLEMS[args.level].default_objectives
+    if "accuracy" not in objectives and "accuracy" not in (options.get("constraints") or {}):
         return
-    kind = getattr(problem.evaluator, "kind", args.evaluator or "finetune")
+    kind = flow._evaluator if isinstance(flow._evaluator, str) else getattr(flow._evaluator, "kind", "finetune")
     per, how = seconds_per_candidate(ResultCache.default(), flow.model, kind, args.epochs)
     candidates, total = search_estimate(args.pop, args.gen, per)
     if total > WARN_SECONDS:
@@ -430,9 +433,9 @@ def cmd_search(args) -> int:
     options = _problem_options(args)
     if args.resume:  # the run's genome settings unless given (a differing one is refused by flowq.runs)
         options.update(_resumed_problem_options(args))
+    _announce_cost(args, flow, options)
     problem = flow.problem(args.level, **options)
     _check_population(args.pop, problem)
-    _announce_cost(args, flow, problem)
     result = flow.search(problem, args.algo, args.gen, pop_size=args.pop, out=args.out, resume=args.resume,
                          force=args.force)
     return _report(result, flow)

@@ -103,3 +103,18 @@ def test_resume_applies_gen_refuses_changed_options_and_resumes_a_moved_folder(t
 def test_search_help_shows_defaults():
     out = subprocess.run([sys.executable, "-m", "flowq", "search", "--help"], capture_output=True, text=True).stdout
     assert "(default: 25)" in out and "(default: 50)" in out and "(default: resnet20)" in out
+
+
+def test_a_search_over_an_hour_is_announced_with_its_estimate(capsys):
+    from argparse import Namespace
+
+    from flowq.cli import _announce_cost
+    from flowq.flow import Flow
+
+    flow = Flow("resnet20", "digits", "finetune", verbose=False)  # nothing is built or trained here
+    _announce_cost(Namespace(level="fine", pop=25, gen=50, epochs=None), flow, {})
+    err = capsys.readouterr().err
+    assert "up to 1250 candidates (25 x 50 generations)" in err and " h," in err
+    _announce_cost(Namespace(level="fine", pop=4, gen=2, epochs=None), flow, {})
+    _announce_cost(Namespace(level="fine", pop=25, gen=50, epochs=None), flow, {"objectives": ("energy", "latency")})
+    assert capsys.readouterr().err == ""  # short, or no accuracy to measure
