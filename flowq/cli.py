@@ -422,8 +422,8 @@ def cmd_search(args) -> int:
 
     if args.resume:
         _resume_arguments(args)  # before the folder check, which would create a missing folder
-    runs.check_output_folder(args.out)
     _check_cache()
+    runs.check_output_folder(args.out)
     flow = build_flow(args, run=args.out if args.resume else None)
     if args.hw_space:  # co-design: the accelerator is searched too (flowq.cli_codesign)
         from flowq.cli_codesign import codesign_search

@@ -27,7 +27,7 @@ def _not_writable_folder(tmp_path):
 
 @pytest.mark.parametrize("case", ["out-file", "out-proc", "out-empty", "out-read-only", "pop-huge",
                                   "accuracy-constraint", "negative-constraint", "resume-nothing", "cache-file",
-                                  "cache-list-unknown-model", "cache-limit"])
+                                  "cache-list-unknown-model", "cache-limit", "cache-corrupt"])
 def test_former_tracebacks_exit_2_naming_the_path(case, tmp_path, monkeypatch, capsys):
     (tmp_path / "a-file").write_text("x")
     argv, expected = {
@@ -44,9 +44,15 @@ def test_former_tracebacks_exit_2_naming_the_path(case, tmp_path, monkeypatch, c
         "cache-file": (["cache", "stats"], "a-file"),
         "cache-list-unknown-model": (["cache", "list", "--model", "nosuch"], "holds no results of it"),
         "cache-limit": (["cache", "list", "--limit", "-1"], "must be >= 1"),
+        "cache-corrupt": (["search", "--model", "lenet5", "--level", "coarse", "--evaluator", "finetune", "--out",
+                           str(tmp_path / "none")], "results.sqlite is not a FlowQ result cache"),
     }[case]
     if case == "cache-file":
         monkeypatch.setenv("FLOWQ_CACHE_DIR", str(tmp_path / "a-file"))
+    elif case == "cache-corrupt":
+        (tmp_path / "bad").mkdir()
+        (tmp_path / "bad" / "results.sqlite").write_text("not sqlite")
+        monkeypatch.setenv("FLOWQ_CACHE_DIR", str(tmp_path / "bad"))
     else:
         monkeypatch.setenv("FLOWQ_CACHE_DIR", str(tmp_path / "cache"))
     try:
@@ -118,3 +124,19 @@ def test_a_search_over_an_hour_is_announced_with_its_estimate(capsys):
     _announce_cost(Namespace(level="fine", pop=4, gen=2, epochs=None), flow, {})
     _announce_cost(Namespace(level="fine", pop=25, gen=50, epochs=None), flow, {"objectives": ("energy", "latency")})
     assert capsys.readouterr().err == ""  # short, or no accuracy to measure
+
+
+def test_every_candidate_failed_exits_1_with_the_first_reason(capsys):
+    from types import SimpleNamespace
+
+    from flowq.cli import _report
+
+    failed = [{"metrics": {"accuracy_reason": f"training loss became nan at step {k}"}} for k in (3, 5)]
+    data = {"front": [], "failed": failed, "n_distinct_genomes": 2, "hypervolume": [0.0], "objectives": ["accuracy"],
+            "n_accuracy_evaluations": 2, "accuracy_seconds": 1.0, "seconds": 2.0, "constraints": {}}
+    result = SimpleNamespace(level="coarse", data=data, out=None, leader=lambda kind: None)
+    assert _report(result) == 1
+    assert "every candidate's accuracy evaluation failed (2); the first: training loss became nan at step 3" in \
+        capsys.readouterr().err
+    assert _report(SimpleNamespace(level="coarse", data=dict(data, n_distinct_genomes=3), out=None,
+                                   leader=lambda kind: None)) == 0  # one candidate did not fail
