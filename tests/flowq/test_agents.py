@@ -259,6 +259,16 @@ LEARN = {  # name: (options, reward, budget in episodes); smaller networks than 
     "ddpg": (dict(hidden=(64, 64), warmup=16), "benq", 400),
     "ddpg-haq": (dict(hidden=(64, 64), warmup=16), "haq", 400),
 }
+#: Agents that do not beat random search here after the tuning listed (issue 20): kept failing (strict xfail) rather
+#: than loosened, so a fix shows up as an XPASS.
+NOT_LEARNING = {
+    "vpg": "VPG's greedy policy settles at 0.906 (or 0.825) < random's 95th-percentile draw 0.920 and its best stays "
+           "below random's median best; tried pi_lr 3e-4 / 1e-3 / 2e-3 / 3e-3 / 1e-2, hidden 64 / 128, 20-80 value "
+           "steps, gamma = lambda = 1, seeds 1-3",
+    "ddpg": "DDPG with benq's reward collapses to 2 bits everywhere (0.793, always under th; the -1 cliff beyond it): "
+            "tried the HAQ and benq states, actor / critic lr 1e-4 / 1e-3 and 1e-3 / 1e-3, sigma decay 0.99 / 0.98, "
+            "warm-up 16 / 32, initial sigma 0.5 / 0.3. With HAQ's own reward and wall (ddpg-haq) it passes",
+}
 
 
 MOPPO_OPTIONS = dict(hidden=(64, 64), train_pi_iters=20, train_v_iters=20, pi_lr=1e-3, target_kl=0.05)
@@ -270,7 +280,8 @@ def _agent(name, options, reward):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(LEARN))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(reason=NOT_LEARNING[n], strict=True))
+                                  if n in NOT_LEARNING else n for n in sorted(LEARN)])
 def test_each_agent_beats_random_search(name, landscape):
     """After N evaluations the agent's best reward is at least random search's median best after N (over 200
     seeds), and its final greedy policy scores at least random search's 95th-percentile single draw."""
