@@ -119,6 +119,9 @@ def _add_search_options(parser, *, defaults: bool):
                         help="e.g. frac_ops=0.35: at most 35%% of the 16-bit baseline; accuracy=0.9: psi >= 0.9")
     parser.add_argument("--soga-threshold", type=_positive_float, default=None,
                         help="accuracy threshold t of hw-flowq eq. 1 for --algo soga (default 0.05)")
+    parser.add_argument("--mapper-objective", choices=("energy", "latency", "edp"), default=None,
+                        help="what the Fine mapper minimises per layer (default: the Fine problem's, "
+                        "problems.fine.DEFAULT_MAPPER_OBJECTIVE; refine and --resume keep the run's)")
     parser.add_argument("--hv-leader", choices=("paper", "rescaled"), default=None,
                         help="HV-leader rule: hw-flowq 6.2's distance on the stored normalised objectives (paper, "
                              "default) or after rescaling each objective to [0, 1] over the front")
@@ -230,7 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "cifar10, imagefolder with --data-dir); default: the zoo table, or digits for a factory")
     hw.add_argument("--data-dir", default=None, help="folder of an imagefolder / cifar10 dataset")
     hw.add_argument("--hw", default="spatial-256")
-    hw.add_argument("--dataflow", choices=("RS", "WS", "OS"), default=None)
+    hw.add_argument("--dataflow", choices=("RS", "WS", "OS", "any"), default=None,
+                    help="dataflow (default: the spec's); with --mapping the mappings must follow it, 'any' "
+                    "evaluates them as written")
     group = hw.add_mutually_exclusive_group()
     group.add_argument("--bits", type=int, default=None, help="uniform bitwidth (default: the spec's b_max)")
     group.add_argument("--genome", default=None, help="JSON with bits_w/bits_a (e.g. a results.json front entry "
@@ -295,6 +300,8 @@ def _problem_options(args) -> dict:
         options["objectives"] = tuple(name.strip() for name in args.objectives.split(",") if name.strip())
     if getattr(args, "constraint", None):
         options["constraints"] = _constraints(args.constraint)
+    if getattr(args, "mapper_objective", None) is not None:
+        options["mapper_objective"] = args.mapper_objective
     if getattr(args, "algo", None) == "soga":
         from flowq.flow import DEFAULT_SOGA_THRESHOLD
 
@@ -572,6 +579,23 @@ def _hw_workload(args) -> list:
     return get_workload(args.model, batch=args.batch)
 
 
+def _objective_totals(workload, spec, bits_w, bits_a, shown_total: dict, shown_objective: str) -> dict:
+    """Fine network totals (energy, latency_cycles, compute_cycles, dram_accesses_bits, utilization) with every layer
+    mapped energy-optimally and latency-optimally: the energy-optimal mappings hide the latency low bits can buy
+    (issue 18). `shown_total` is the total of `shown_objective`'s mappings (not mapped again)."""
+    import numpy as np
+
+    from hwmodels.api import evaluate
+
+    keys = ("energy", "latency_cycles", "compute_cycles", "dram_accesses_bits", "utilization")
+    out = {}
+    for objective in ("energy", "latency"):
+        total = shown_total if objective == shown_objective else evaluate(
+            workload, spec, np.asarray(bits_w), np.asarray(bits_a), level="fine", objective=objective).total
+        out[objective] = {key: total[key] for key in keys}
+    return out
+
+
 def cmd_hw(args) -> int:
     import numpy as np
 
@@ -594,7 +618,10 @@ def cmd_hw(args) -> int:
         read_genome(args.genome)  # a malformed genome file is reported here, before any reader meets it
 
     spec = solution_spec(args.genome, args.hw_space) if args.genome else None  # a co-design solution's hardware
-    spec = spec if spec is not None else load_hardware(args.hw, args.dataflow)
+    if args.dataflow == "any" and not args.mapping:
+        raise FlowQError("--dataflow any applies to --mapping FILE (evaluating mappings as written); a search "
+                         "needs RS, WS or OS")
+    spec = spec if spec is not None else load_hardware(args.hw, None if args.dataflow == "any" else args.dataflow)
     if args.unrolling is not None:
         if args.level != "fine":
             raise FlowQError(f"--unrolling applies to the Fine level (the {args.level} level has no spatial mapping)")
@@ -617,11 +644,16 @@ def cmd_hw(args) -> int:
             from hwmodels.fine.notation import evaluate_for_cli
 
             cost = evaluate_for_cli(workload, spec, bits_w, bits_a, mapping_file=args.mapping, layer=args.layer,
-                                    level=args.level, objective=args.objective)
+                                    level=args.level, objective=args.objective,
+                                    dataflow="any" if args.dataflow == "any" else None)
+            report = cost.to_json()
         else:
             cost = evaluate(workload, spec, np.asarray(bits_w), np.asarray(bits_a), level=args.level,
                             objective=args.objective)
-    report = cost.to_json()
+            report = cost.to_json()
+            if args.level == "fine":
+                report["by_mapper_objective"] = _objective_totals(workload, spec, bits_w, bits_a, report["total"],
+                                                                  args.objective)
     layer_of = {layer.name: layer for layer in workload}
     if args.level == "fine":
         for row in report["layers"]:
@@ -630,9 +662,10 @@ def cmd_hw(args) -> int:
     if args.json:
         from flowq.runs import dumps
 
+        extra = {"by_mapper_objective": report["by_mapper_objective"]} if "by_mapper_objective" in report else {}
         print(dumps({"level": report["level"], "hw": spec.name, "dataflow": spec.dataflow, "model": args.model,
                      "bits_w": list(bits_w), "bits_a": list(bits_a), "total": report["total"],
-                     "layers": report["layers"]}))
+                     "layers": report["layers"], **extra}))
         return 0
     columns = ("energy", "mac", "rf", "array", "buffer", "dram", "latency_cycles", "dram_accesses_bits",
                "utilization")
@@ -651,6 +684,11 @@ def cmd_hw(args) -> int:
     print("  ".join(h.rjust(w) for h, w in zip(header, widths)))
     for row in rows:
         print("  ".join(v.rjust(w) for v, w in zip(row, widths)))
+    if "by_mapper_objective" in report:
+        print(f"\nnetwork totals by mapper objective (the table shows --objective {args.objective}):")
+        for objective, total in report["by_mapper_objective"].items():
+            print(f"  {objective + '-optimal mappings':<26} energy {_fmt(total['energy']):>10}  latency_cycles "
+                  f"{_fmt(total['latency_cycles']):>10}  utilization {_fmt(total['utilization'])}")
     if args.level == "fine":
         print("\nmappings:")
         for layer in report["layers"]:

@@ -141,10 +141,10 @@ class Flow:
                  evaluator_kwargs: dict | None = None, hv_rule: str | None = None, **problem_overrides) -> "Flow":
         """A Flow with the problem and evaluator settings recorded in a run folder (those given here win).
 
-        Model, dataset, hardware, dataflow, bitwidths, tie, fixed bits, batch and the evaluator (kind, epochs, its
-        own seed, quantiser, data folder, device) come from the run's results.json, and its objectives when they
-        are not its level's defaults; `hw` replaces the hardware (then the run's dataflow is dropped unless
-        `dataflow` is given).
+        Model, dataset, hardware, dataflow, bitwidths, tie, fixed bits, batch, a Fine run's mapper objective and the
+        evaluator (kind, epochs, its own seed, quantiser, data folder, device) come from the run's results.json, and
+        its objectives when they are not its level's defaults; `hw` replaces the hardware (then the run's dataflow
+        is dropped unless `dataflow` is given).
         """
         data = runs.read_results(run)
         config, recorded = data["config"], dict(data.get("evaluator") or {})
@@ -157,6 +157,8 @@ class Flow:
         if kind != recorded_kind:
             options.pop("batch_size", None)  # the proxy's own option
         problem_kwargs = {k: config[k] for k in ("tie", "fixed_bits", "batch", "bitwidths") if k in config}
+        if config.get("level") == "fine" and "mapper_objective" in config:  # other levels record the base default
+            problem_kwargs["mapper_objective"] = config["mapper_objective"]
         level = config.get("level")
         if level in PROBLEMS and tuple(config.get("objectives") or ()) != PROBLEMS[level].default_objectives:
             problem_kwargs["objectives"] = tuple(config["objectives"])  # chosen by the user: carried over

@@ -42,6 +42,7 @@ ARRAY_NAMES = ("", "array", "noc", "dummybuffer", "dummy_buffer")
 _TENSOR_WORDS = {"w": "W", "weights": "W", "weight": "W", "i": "I", "inputs": "I", "input": "I", "ifmap": "I",
                  "o": "O", "outputs": "O", "output": "O", "psum": "O", "psums": "O"}
 _BYPASS_NAME = {"W": "weights", "I": "inputs"}
+MAX_FACTOR = 10 ** 9  # a written loop factor above this is refused while parsing (kernels count in int64)
 _TOKEN = re.compile(r"\s*(?:(?P<sep>-(?=\s|$))|(?P<loop>[A-Za-z]\d+)(?:\s*\((?P<annot>[^)]*)\))?(?![\w\[])"
                     r"|(?P<level>[A-Za-z_][\w.]*)(?:\s*\[(?P<keep>[^\]]*)\])?|(?P<bad>\S+))")
 
@@ -99,6 +100,9 @@ def _tokens(text: str) -> list[_Level]:
                 raise _err(text, token, f"unknown dimension {token[0]!r}; allowed: {' '.join(DIMS)}")
             if factor < 1:
                 raise _err(text, token, "a loop factor must be an integer >= 1")
+            if factor > MAX_FACTOR:
+                raise _err(text, token, f"a loop factor must be at most {MAX_FACTOR:.0e} (larger than any layer's "
+                                        "loop bound)")
             levels[-1].loops.append((dim, factor, _annotation(text, token, match.group("annot"))))
             fresh = False
         elif match.group("level"):
@@ -264,6 +268,80 @@ def parse_mapping(text: str, layer=None):
     return parse_mapping_details(text, layer).mapping
 
 
+def _dims_text(mask) -> str:
+    return " ".join(d for d, on in zip(DIMS, mask) if on) or "none"
+
+
+def _check_dataflow(mapping, layer, dataflow: str) -> None:
+    """The spatial and PE loops of `mapping` are ones `dataflow` has (`config.DF_*`, the mapper's space): per array
+    axis its primary dim and at most one replication dim; PE temporal loops over the dims the dataflow keeps in a
+    PE (`DF_PE_DIMS`); lanes may run along any dim."""
+    flow = config.DATAFLOW_CODES[dataflow]
+    axes = (("rows", "(spatial Y)", mapping.rows, config.DF_ROW_PRIMARY[flow], config.DF_ROW_REPL[flow]),
+            ("columns", "(spatial X)", mapping.cols, config.DF_COL_PRIMARY[flow], config.DF_COL_REPL[flow]))
+    for axis, annot, factors, primary, repl in axes:
+        allowed = [d == primary or repl[d] == 1 for d in range(config.N_DIMS)]
+        used = [d for d in range(config.N_DIMS) if factors[d] > 1]
+        wrong = [d for d in used if not allowed[d]]
+        replicated = [d for d in used if d != primary]
+        if wrong or len(replicated) > 1:
+            token = " ".join(f"{DIMS[d]}{factors[d]}{annot}" for d in (wrong or replicated))
+            primary_text = DIMS[primary] if primary >= 0 else "none"
+            raise MappingError(
+                f"layer {layer.name!r}: {token} is not a {dataflow} unrolling of the PE {axis}: {dataflow} unrolls "
+                f"its primary dim ({primary_text}) times at most one of {_dims_text(repl)} there; give "
+                f"--dataflow to match the mapping, or --dataflow any to evaluate it as written")
+    lane_dim = DIMS.index(mapping.lane_dim)
+    temporal = [mapping.pe[d] // (mapping.lanes if d == lane_dim else 1) for d in range(config.N_DIMS)]
+    wrong = [d for d in range(config.N_DIMS) if temporal[d] > 1 and config.DF_PE_DIMS[flow, d] == 0]
+    if wrong:
+        token = " ".join(f"{DIMS[d]}{temporal[d]}" for d in wrong)
+        raise MappingError(
+            f"layer {layer.name!r}: PE loop(s) {token} are not {dataflow}: its PEs loop over "
+            f"{_dims_text(config.DF_PE_DIMS[flow])} only (what they keep stationary; lanes may run along any "
+            f"dim); give --dataflow to match the mapping, or --dataflow any to evaluate it as written")
+
+
+def check_mapping(mapping, layer, spec, *, dataflow: str | None = None) -> None:
+    """Refuse a mapping that the Fine mapper's space (`mapper.map_layer`) could not contain for `layer`.
+
+    - Dataflow: `dataflow` (default `spec.dataflow`; "any" skips this check) must unroll the mapping's spatial dims
+      and keep its PE loops (`_check_dataflow`).
+    - Padding at most one step: taking each dim's factors in the order the mapper divides its bound (PE rows, PE
+      columns, lanes, PE temporal loop, buffer), each factor is at most what is left of the bound,
+      f <= ceil(n / product of the factors before it). Equivalently, with that nesting (rows innermost), no
+      iteration of any loop is padding only; a factor above its loop bound (`PE Q64` for Q = 32) is refused.
+    - Cover: the DRAM factor is ceil(n / inner product) (`Mapping.dram_factors`; the parser checks a written one),
+      so the product of all factors covers every loop bound.
+    Array, lane, RF and buffer capacities are the kernels' checks (`mapper.evaluate_mapping`).
+
+    Raises:
+        MappingError: naming the layer, the offending loop and what is allowed.
+    """
+    from hwmodels.fine.layout import layer_bounds
+
+    dataflow = spec.dataflow if dataflow is None else dataflow
+    if dataflow != "any":
+        _check_dataflow(mapping, layer, dataflow)
+    lane_dim = DIMS.index(mapping.lane_dim)
+    if mapping.lanes < 1 or mapping.pe[lane_dim] % mapping.lanes:
+        raise MappingError(f"layer {layer.name!r}: {mapping.lanes} lanes along {mapping.lane_dim} must divide its PE "
+                           f"loop {mapping.lane_dim}{mapping.pe[lane_dim]}")
+    bounds = [int(b) for b in layer_bounds(layer)]
+    for d in range(config.N_DIMS):
+        lanes = mapping.lanes if d == lane_dim else 1
+        steps = (("PE rows (spatial Y)", mapping.rows[d]), ("PE columns (spatial X)", mapping.cols[d]),
+                 ("lanes", lanes), ("PE tile", mapping.pe[d] // lanes), ("buffer", mapping.buffer[d]))
+        left = bounds[d]
+        for where, factor in steps:
+            if factor > left:
+                raise MappingError(
+                    f"layer {layer.name!r}: {DIMS[d]}{factor} at the {where} exceeds what is left of dimension "
+                    f"{DIMS[d]} (bound {bounds[d]}, {left} left after the loops inside it): a loop may pad at "
+                    f"most one step; use {DIMS[d]}{left} or less there")
+            left = -(-left // factor)
+
+
 def _loops(factors, order: str) -> list[str]:
     """Loop tokens outermost first: G, then the groups of `order` (innermost first) reversed; factor-1 loops are
     left out (a group without real loops has no effect on any fetch count, see `canonical`)."""
@@ -371,7 +449,7 @@ def read_mapping_file(path, layer_names=None) -> dict:
     return out
 
 
-def evaluate_mappings(workload, spec, bits_w, bits_a, mappings: dict, *, only=None):
+def evaluate_mappings(workload, spec, bits_w, bits_a, mappings: dict, *, only=None, dataflow: str | None = None):
     """Fine `NetworkCost` of user mappings instead of searched ones (`flowq hw --mapping FILE`).
 
     Args:
@@ -380,6 +458,7 @@ def evaluate_mappings(workload, spec, bits_w, bits_a, mappings: dict, *, only=No
         bits_w, bits_a: per-layer bitwidths of the whole workload.
         mappings: layer name -> `Mapping` or notation string; every reported layer needs one.
         only: layer names to report (default: all); `None` as a key of `mappings` maps the single reported layer.
+        dataflow: the dataflow the mappings must follow (default `spec.dataflow`; "any": none), `check_mapping`.
 
     Raises:
         MappingError: a missing, unparsable or illegal mapping (names the layer).
@@ -420,6 +499,7 @@ def evaluate_mappings(workload, spec, bits_w, bits_a, mappings: dict, *, only=No
                                    f"{spec.name!r} bypasses {list(spec.bypass)}; bypass is a spec option "
                                    f"(load_spec(..., bypass=[...])): make the GLB tensor list match it")
             mapping = parsed.mapping
+        check_mapping(mapping, layer, spec, dataflow=dataflow)
         cost = evaluate_mapping(layer, spec, int(BW[0, k]), int(BA[0, k]), int(BO[0, k]), mapping)
         row = {"name": name}
         row.update({key: base[key][0, k].item() for key in ("ops", "frac_ops", "bitops", "weight_bits",
@@ -446,11 +526,12 @@ def _fine_metrics(cost) -> dict:
 
 
 def evaluate_for_cli(workload, spec, bits_w, bits_a, *, mapping_file=None, layer=None, level="fine",
-                     objective="energy"):
+                     objective="energy", dataflow=None):
     """`flowq hw --mapping FILE [--layer NAME]`: user mappings from a file, or one searched layer.
 
     With `layer`, only that layer is reported (its output bitwidth still follows the whole network's edges);
-    without `mapping_file` its mapping is searched for `objective`.
+    without `mapping_file` its mapping is searched for `objective`. `dataflow` ("any" or None) as in
+    `evaluate_mappings`.
 
     Raises:
         MappingError: a level other than fine, an unknown layer, or any `read_mapping_file` /
@@ -477,4 +558,4 @@ def evaluate_for_cli(workload, spec, bits_w, bits_a, *, mapping_file=None, layer
         b_out = output_bits_matrix(workload, BA, spec.b_max)[0, k]
         mappings = {layer: map_layer(workload[k], spec, int(BW[0, k]), int(BA[0, k]), int(np.int64(b_out)),
                                      objective=objective).mapping}
-    return evaluate_mappings(workload, spec, bits_w, bits_a, mappings, only=only)
+    return evaluate_mappings(workload, spec, bits_w, bits_a, mappings, only=only, dataflow=dataflow)
