@@ -57,6 +57,7 @@ def export_onnx(model: nn.Module, example_input: torch.Tensor, path, metadata: d
     buffer = io.BytesIO()
     with warnings.catch_warnings():  # the TorchScript exporter (no onnxscript needed) warns that it is legacy
         warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.filterwarnings("ignore", message="It is recommended that constant folding")  # eval mode: safe
         # PRESERVE (the module is in eval mode): BatchNorm stays a node after its Conv instead of being folded into
         # the quantised weights, so every Conv keeps its k-bit grid and its parameter's name (`layer1.0.conv1.weight`)
         torch.onnx.export(exported, (example_input[:1].cpu(),), buffer, dynamo=False, opset_version=17,
