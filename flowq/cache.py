@@ -78,6 +78,9 @@ class ResultCache:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path).expanduser()
+        if self.path.parent.exists() and not self.path.parent.is_dir():
+            raise FlowQError(f"result cache folder {self.path.parent} is a file, not a folder; set FLOWQ_CACHE_DIR to "
+                             f"a writable folder")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
