@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 import time
 import zlib
@@ -129,6 +131,7 @@ def run(preset: str = "quick", out="runs/compare", *, seed: int = 0, n_seeds: in
         verbose: bool = True) -> dict:
     """Run every algorithm over the seeds and write the comparison; returns the compare.json content."""
     cfg = PRESETS[preset]
+    started, cpu_started = time.perf_counter(), time.process_time()
     pop = cfg["pop"] if pop is None else pop
     gen = cfg["gen"] if gen is None else gen
     n_seeds = cfg["seeds"] if n_seeds is None else n_seeds
@@ -160,6 +163,8 @@ def run(preset: str = "quick", out="runs/compare", *, seed: int = 0, n_seeds: in
                       f"  ({row['seconds']:.1f} s)", flush=True)
     summary = summarise(runs, seed)
     text = report(summary, cfg, pop, gen, n_seeds, th, common_start)
+    text += "\n\n" + run_record(preset, pop, gen, n_seeds, seed, time.perf_counter() - started,
+                                 time.process_time() - cpu_started)
     names = [n for n in algorithms if runs[n][0]["best_under_th"] is not None]
     policies = [policy_vector(runs[n][0]["best_under_th"]["bits_w"], runs[n][0]["best_under_th"]["bits_a"])
                 for n in names]
@@ -233,6 +238,19 @@ def report(summary: dict, cfg: dict, pop: int, gen: int, n_seeds: int, th: float
         lines.append(f"With {n_seeds} seeds a one-sided U test cannot go below p = "
                      f"{1 / _n_orderings(n_seeds):.3f}: use more seeds (--seeds) to separate algorithms.")
     return "\n".join(lines)
+
+
+def run_record(preset: str, pop: int, gen: int, n_seeds: int, seed: int, wall: float, cpu: float) -> str:
+    """One italic line: when, what, on which commit, how long, at which load (timings on a shared machine)."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True, timeout=10).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        commit = "unknown"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"*Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: `compare_algorithms.py --{preset} --pop {pop} "
+            f"--gen {gen} --seeds {n_seeds} --seed {seed}`; commit {commit}; {os.cpu_count()} cores; wall {wall:.0f} s, "
+            f"CPU {cpu:.0f} s (this process), load {load:.1f}.*")
 
 
 def _n_orderings(n: int) -> int:
