@@ -144,7 +144,8 @@ def remeasure_front(flow: Flow, result: SearchResult, model: str, options: dict,
 
     Returns:
         {"evaluator": its identity, "epochs", "solutions": [{front_index, bits_w, bits_a, accuracy_search,
-        accuracy_finetune, failed, seconds}], "not_measured": count of front solutions left out}.
+        accuracy_finetune, failed, seconds}], "not_measured": front solutions left out, "skipped_for_time": those
+        of them left out because the deadline came (the others: beyond `DEMO_REMEASURE_MAX`)}.
     """
     from flowq.accuracy import FineTuneEvaluator
     from flowq.executor import Executor
@@ -174,7 +175,7 @@ def remeasure_front(flow: Flow, result: SearchResult, model: str, options: dict,
                 phase.step()
         phase.end(f"{len(rows)} solution(s) re-measured")
     return {"evaluator": evaluator.identity(), "epochs": DEMO_REMEASURE_EPOCHS, "solutions": rows,
-            "not_measured": len(front) - len(rows)}
+            "not_measured": len(front) - len(rows), "skipped_for_time": len(order) - len(rows)}
 
 
 def _print_summary(data: dict, paths: list) -> None:
@@ -196,6 +197,8 @@ def _print_summary(data: dict, paths: list) -> None:
             print(f"    #{row['front_index']:<3d} bits {row['bits_w']}: {100 * row['accuracy_search']:.2f} % -> "
                   f"{tuned}")
         if remeasured["not_measured"]:
-            print(f"    ({remeasured['not_measured']} front solution(s) not re-measured: time budget)")
+            print(f"    ({remeasured['not_measured']} front solution(s) not re-measured: "
+                  f"{remeasured['skipped_for_time']} for time, the rest beyond the {DEMO_REMEASURE_MAX} re-measured "
+                  f"at most)")
     for path in paths:
         print(f"  wrote {path}")
