@@ -242,7 +242,8 @@ class Flow:
 
         Args:
             problem: a `QuantProblem` or a level name (built with `self.problem`).
-            algorithm: "nsga2", "soga" or a configured pymoo Algorithm.
+            algorithm: a name of `flowq.algorithms.ALGORITHMS` ("nsga2", "soga", "random", "ppo", ...) or a configured
+                pymoo Algorithm (with `seeds`, one FlowQ can start from: `flowq.algorithms.seed_algorithm`).
             n_gen: generations (the initial population counts as generation 1, as in pymoo).
             pop_size: |P| for a named algorithm.
             seed: seed of every random choice (default the flow's seed); same seed => same result.
