@@ -289,6 +289,7 @@ class Flow:
             algo.termination = MaximumGenerationTermination(n_gen)
             problem, monitor = algo.problem, algo.callback
             monitor.out = folder  # the folder as given now: a moved run folder resumes in place
+            monitor.hv_rule = self.hv_rule  # applied: the HV-leader is picked from the archive when results are written
             monitor.meta.update(meta, resumed_sessions=monitor.meta.get("resumed_sessions", 0) + 1)
             monitor.deadline, monitor.stopped_early, monitor._last_notify = deadline, False, None
             monitor.started = time.perf_counter()  # "seconds" then counts this session's wall time
