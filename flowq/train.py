@@ -55,7 +55,7 @@ def train_run(run, *, pick="hv", epochs: float | None = None, from_scratch: bool
     config, recorded = data["config"], dict(data.get("evaluator") or {})
     options = {k: v for k, v in dict(recorded.get("options") or {}).items()
                if k in ("quantizer", "weight_quantizer", "act_quantizer", "data_root", "image_size", "device",
-                        "threads")}
+                        "threads", "weights")}  # weights: the run's pretrained float network (--finetune starts there)
     options.update(evaluator_kwargs or {})
     if "quantizer" in (evaluator_kwargs or {}):
         options.pop("weight_quantizer", None)
