@@ -1209,7 +1209,9 @@ def _rescue(bounds, geom, bits, spec_i, spec_f, energy, lmax, mode, best, best_m
 
     Only unrollings whose compute cycles can stay within a latency limit L are listed (`_spatial_within`): L is
     best's latency when latency is the objective or the capped metric, else (EDP) best's EDP over an energy floor
-    no mapping goes below (MAC energy at the most lanes + compulsory DRAM of the unpadded layer)."""
+    no mapping goes below (MAC energy at the most lanes + compulsory DRAM of the unpadded layer). Every mapping
+    of an unrolling has latency >= its compute cycles = trip product x cycles per step, so none of those skipped
+    can be within the cap (or, for EDP, beat best's EDP)."""
     b_w, b_a = bits[0], bits[1]
     mode_r = mode.copy()
     mode_r[MODE_CAPPED] = mode[MODE_TIE]
@@ -1225,6 +1227,8 @@ def _rescue(bounds, geom, bits, spec_i, spec_f, energy, lmax, mode, best, best_m
         w_all, i_all, o_all = _tile_elems(bounds, bounds, geom)
         e_floor += _compulsory(w_all, i_all, o_all, bits, spec_i, energy)[1]
         lat_limit = best[B_ENERGY] * best[B_LATENCY] / e_floor
+    if mode[MODE_CHECK] > 0:
+        lat_limit = np.inf  # check mode: nothing pruned, the limit included
     cyc = 1 if spec_i[SPEC_PE_TYPE] == config.PE_SIMD else b_w * b_a
     spec_any = spec_i.copy()
     spec_any[SPEC_UNROLLING] = config.UNROLL_ANY
