@@ -31,6 +31,7 @@ def main(argv=None) -> int:
     from flowq.flow import Flow
     from problems import FineProblem
     from problems.codesign import CodesignProblem, common_objectives, merge_equal_objectives
+    from problems.fine import DEFAULT_MAPPER_OBJECTIVE as MAPPER_OBJECTIVE  # one mapping rule for every search
 
     run, _ = common.parse_args("codesign", __doc__.splitlines()[0], argv)
     evaluator = common.evaluator(run, MODEL)
@@ -39,12 +40,14 @@ def main(argv=None) -> int:
     per_seed, fronts = [], {}
     for seed in run.seeds:
         codesign = CodesignProblem(MODEL, SPACE, evaluator=evaluator, dataset=run.dataset, tie=True,
-                                   objectives=OBJECTIVES, accuracy_cache=flow.accuracy_cache, seed=run.seed)
+                                   objectives=OBJECTIVES, accuracy_cache=flow.accuracy_cache, seed=run.seed,
+                                   mapper_objective=MAPPER_OBJECTIVE)
         reference = codesign.baseline
         results = {}
         for preset in PRESETS:
             problem = FineProblem(MODEL, preset, evaluator=evaluator, dataset=run.dataset, tie=True,
-                                  objectives=OBJECTIVES, accuracy_cache=flow.accuracy_cache, seed=run.seed)
+                                  objectives=OBJECTIVES, accuracy_cache=flow.accuracy_cache, seed=run.seed,
+                                  mapper_objective=MAPPER_OBJECTIVE)
             results[preset] = flow.search(problem, "nsga2", budget.n_gen, pop_size=budget.pop_size, seed=seed,
                                           out=run.path(f"runs/{preset}-s{seed}"), force=True)
         results["co-design"] = flow.search(codesign, "nsga2", budget.n_gen, pop_size=budget.pop_size, seed=seed,
