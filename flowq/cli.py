@@ -5,6 +5,7 @@
     flowq refine runs/x --level mid [--constraint frac_ops=0.35] [--gen 10] [--out runs/x/mid]
     flowq train runs/x [--pick hv|accuracy|compression|INDEX] [--epochs E] [--finetune]
     flowq plot runs/x
+    flowq report runs/x [--out FILE]
     flowq hw resnet20 --hw spatial-256 [--dataflow RS|WS|OS] [--bits 8 | --genome FILE] [--level fine] [--json]
              [--layer NAME] [--mapping FILE]
     flowq demo --out runs/demo
@@ -16,11 +17,11 @@ Errors on bad input (FlowQError) print their message and exit with status 2, wit
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import sys
 from pathlib import Path
 
+from flowq.hwbreakdown import mapping_store as _mapping_store, mapping_text as _mapping_text
 from hwmodels.errors import FlowQError, GenomeError
 
 LEVELS = ("coarse", "mid", "fine", "reram")
@@ -125,6 +126,9 @@ def _add_search_options(parser, *, defaults: bool):
     parser.add_argument("--hv-leader", choices=("paper", "rescaled"), default=None,
                         help="HV-leader rule: hw-flowq 6.2's distance on the stored normalised objectives (paper, "
                              "default) or after rescaling each objective to [0, 1] over the front")
+    parser.add_argument("--log", nargs=2, metavar=("BACKEND", "DIR"), default=None,
+                        help="log every generation (hypervolume, front size, best per objective, the front, the "
+                        "config) to an experiment tracker: tensorboard DIR (pip install 'flowq[tensorboard]')")
     parser.add_argument("--force", action="store_true", help="overwrite a run already in the output folder")
     parser.add_argument("--quiet", action="store_true", help="no per-generation progress lines")
     parser.add_argument("--workers", type=int, default=None,
@@ -220,11 +224,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--finetune", action="store_true",
                        help="fine-tune the pretrained float network longer instead of training from scratch")
     train.add_argument("--out", default=None, help="default: RUN/trained")
+    train.add_argument("--export", choices=("qdq", "qonnx", "both"), default=None,
+                       help="also write standard quantised ONNX (model_qdq.onnx for ONNX Runtime, model_qonnx.onnx "
+                       "with QONNX Quant nodes), each checked on the validation split (pip install 'flowq[export]')")
     _add_model_options(train)
 
     plot = sub.add_parser("plot", help="(re)draw a run's Pareto, hypervolume and bitwidth plots")
     plot.add_argument("run")
     plot.add_argument("--out", default=None, help="folder for the PNGs (default: the run folder)")
+
+    report = sub.add_parser("report", help="write a run's self-contained HTML report (Pareto fronts of every level, "
+                            "hover and click for bitwidths and per-layer hardware cost, HV curves, config)")
+    report.add_argument("run", help="run folder (its refined levels in sub-folders are included)")
+    report.add_argument("--out", default=None, help="HTML file (default: RUN/report.html)")
+    report.add_argument("--no-hardware", action="store_true",
+                        help="leave out the per-layer hardware cost of each front solution (faster)")
 
     hw = sub.add_parser("hw", help="hardware cost of one genome, per layer and total")
     hw.add_argument("model", help="zoo workload name (e.g. resnet20, alexnet), an ONNX file (model.onnx: its "
@@ -424,6 +438,15 @@ def _announce_cost(args, flow, options: dict) -> None:
               f"candidates in flight; --resume continues", file=sys.stderr, flush=True)
 
 
+def _trackers(args) -> list:
+    """The experiment trackers `--log BACKEND DIR` asks for (flowq.tracking; the backend imported only then)."""
+    if not getattr(args, "log", None):
+        return []
+    from flowq.tracking import make_tracker
+
+    return [make_tracker(*args.log)]
+
+
 def cmd_search(args) -> int:
     from flowq import runs
 
@@ -432,6 +455,7 @@ def cmd_search(args) -> int:
     _check_cache()
     runs.check_output_folder(args.out)
     flow = build_flow(args, run=args.out if args.resume else None)
+    flow.trackers = _trackers(args)
     if args.hw_space:  # co-design: the accelerator is searched too (flowq.cli_codesign)
         from flowq.cli_codesign import codesign_search
 
@@ -478,6 +502,7 @@ def cmd_refine(args) -> int:
     runs.check_output_folder(args.out if args.out is not None else previous.out / args.level)
     _check_cache()
     flow = build_flow(args, run=previous.out)
+    flow.trackers = _trackers(args)
     flow.preload_accuracy(previous.out)  # only when the same evaluator measured the same float network
     options = _problem_options(args)
     out = Path(args.out) if args.out else previous.out / args.level
@@ -499,7 +524,8 @@ def cmd_train(args) -> int:
     _check_cache()
     summary = train_run(args.run, pick=args.pick, epochs=args.epochs, from_scratch=not args.finetune,
                         out=args.out, evaluator_kwargs=_evaluator_options(args),
-                        evaluator_seed=args.evaluator_seed, verbose=True)
+                        evaluator_seed=args.evaluator_seed, verbose=True,
+                        export=(args.export,) if args.export else ())
     if summary.get("failed"):
         print(f"training failed: {summary['reason']}", file=sys.stderr)
         return 1
@@ -520,6 +546,13 @@ def cmd_plot(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from flowq.report import write_report
+
+    print(f"wrote {write_report(args.run, args.out, hardware=not args.no_hardware, verbose=True)}")
+    return 0
+
+
 def _read_genome(path, n_layers: int):
     from flowq.runs import read_genome
 
@@ -532,33 +565,6 @@ def _fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
-
-
-def _mapping_text(mapping, layer=None, bypass=()) -> str:
-    """A Fine row's mapping in the loop-nest notation of `hwmodels.fine.notation`."""
-    if mapping is None:
-        return "-"
-    if isinstance(mapping, dict):
-        from hwmodels.fine.notation import format_mapping, from_description
-        try:
-            return format_mapping(from_description(mapping), layer, bypass=tuple(bypass))
-        except (KeyError, ValueError, IndexError, FlowQError):  # a mapping dict of another shape
-            return "; ".join(f"{k}={v}" for k, v in mapping.items())
-    return str(mapping)
-
-
-@contextlib.contextmanager
-def _mapping_store(level: str):
-    """Fine layer results persist in the result cache while the block runs (`hwmodels.fine.mapper.stored_in`), so
-    a later `flowq hw` of a known configuration maps without starting numba."""
-    if level != "fine":
-        yield
-        return
-    from flowq.cache import MappingStore, ResultCache
-    from hwmodels.fine import mapper
-
-    with mapper.stored_in(MappingStore(ResultCache.default())):
-        yield
 
 
 def _hw_workload(args) -> list:
@@ -597,9 +603,7 @@ def _objective_totals(workload, spec, bits_w, bits_a, shown_total: dict, shown_o
 
 
 def cmd_hw(args) -> int:
-    import numpy as np
-
-    from hwmodels.api import evaluate
+    from flowq.hwbreakdown import genome_cost, with_mapping_text
     from hwmodels.zoo import get_workload
     from flowq.cli_reram import cmd_hw_reram, is_reram_hw
     from hwmodels.api import check_hardware_file, load_hardware
@@ -646,19 +650,13 @@ def cmd_hw(args) -> int:
             cost = evaluate_for_cli(workload, spec, bits_w, bits_a, mapping_file=args.mapping, layer=args.layer,
                                     level=args.level, objective=args.objective,
                                     dataflow="any" if args.dataflow == "any" else None)
-            report = cost.to_json()
+            report = with_mapping_text(cost.to_json(), workload, spec)
         else:
-            cost = evaluate(workload, spec, np.asarray(bits_w), np.asarray(bits_a), level=args.level,
-                            objective=args.objective)
-            report = cost.to_json()
+            report = genome_cost(workload, spec, bits_w, bits_a, level=args.level, objective=args.objective)
             if args.level == "fine":
                 report["by_mapper_objective"] = _objective_totals(workload, spec, bits_w, bits_a, report["total"],
                                                                   args.objective)
     layer_of = {layer.name: layer for layer in workload}
-    if args.level == "fine":
-        for row in report["layers"]:
-            row.setdefault("mapping_text", _mapping_text(row.get("mapping"), layer_of.get(row.get("name")),
-                                                         getattr(spec, "bypass", ())))
     if args.json:
         from flowq.runs import dumps
 
@@ -806,7 +804,8 @@ def _resume_command(argv) -> str:
     return "flowq " + shlex.join(str(w) for w in words)
 
 
-COMMANDS = {"search": cmd_search, "refine": cmd_refine, "train": cmd_train, "plot": cmd_plot, "hw": cmd_hw,
+COMMANDS = {"search": cmd_search, "refine": cmd_refine, "train": cmd_train, "plot": cmd_plot, "report": cmd_report,
+            "hw": cmd_hw,
             "demo": cmd_demo,
             "compare": cmd_compare, "cache": cmd_cache}
 

@@ -134,6 +134,7 @@ class Flow:
         self.accuracy_cache: dict = {}
         self.results: list = []  # the level stack: one SearchResult per level visited, coarsest first
         self.executor = None  # flowq.executor.Executor running accuracy evaluations (None: serial, in-process)
+        self.trackers: list = []  # flowq.tracking trackers: every search logs each generation to them
         self._workloads: dict = {}  # batch -> workload of the network
 
     @classmethod
@@ -295,6 +296,7 @@ class Flow:
             monitor.started = time.perf_counter()  # "seconds" then counts this session's wall time
             progress.generation = lambda: len(monitor.hypervolume) + 1
             problem.progress = progress
+            monitor.trackers = list(self.trackers)
             res = self._minimize(problem, algo, copy_algorithm=False)
         else:
             if isinstance(algorithm, str):
@@ -306,6 +308,7 @@ class Flow:
                     seed_algorithm(algo, seeds)
             monitor = SearchMonitor(ref_point=ref_point, out=folder, verbose=self.verbose, meta=meta,
                                     deadline=deadline, hv_rule=self.hv_rule)
+            monitor.trackers = list(self.trackers)
             progress.generation = lambda: len(monitor.hypervolume) + 1
             problem.progress = progress
             try:
@@ -314,14 +317,18 @@ class Flow:
             finally:
                 problem.progress = None
         problem.progress = None
+        for tracker in self.trackers:
+            tracker.close()  # flushed: a search's event files are complete when it returns
         if problem.needs_accuracy:
             monitor.meta["evaluator"] = self._identity_of(problem.evaluator)  # now with the float weights' hash
         data = monitor.results(complete=True)
         if folder is not None:
             runs.write_results(folder, data)
             from flowq.plots import plot_run
+            from flowq.report import report_after_search
 
             plot_run(data, folder)
+            report_after_search(folder, self.verbose, workload=problem.workload)
         result = SearchResult(problem.level, data, problem, folder, {"pymoo": res})
         self.results.append(result)
         return result
