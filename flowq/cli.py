@@ -140,9 +140,13 @@ def _add_search_options(parser, *, defaults: bool):
 
 def _add_evaluator_options(parser, *, defaults: bool):
     d = (lambda value: value) if defaults else (lambda value: None)
-    parser.add_argument("--evaluator", choices=("finetune", "proxy"), default=d("finetune"),
-                        help="how accuracy is measured: brief fine-tuning (hw-flowq 3.2.1) or the loss proxy")
+    parser.add_argument("--evaluator", choices=("finetune", "proxy", "shared"), default=d("finetune"),
+                        help="how accuracy is measured: brief fine-tuning (hw-flowq 3.2.1), the loss proxy, or one "
+                        "weight-sharing any-precision network trained once (BatchNorm re-estimated per candidate)")
     parser.add_argument("--epochs", type=_nonneg_float, default=None, help="fine-tuning epochs per candidate")
+    parser.add_argument("--shared-finetune", type=_int_at_least(0, "--shared-finetune"), default=None,
+                        metavar="STEPS", help="--evaluator shared: SGD steps per candidate on top of the shared "
+                        "network (default 0)")
     _add_model_options(parser)
 
 
@@ -329,7 +333,8 @@ def _problem_options(args) -> dict:
 def _evaluator_options(args) -> dict:
     """Evaluator constructor options given on the command line (only those set)."""
     options = {}
-    for name, key in (("quantizer", "quantizer"), ("data_dir", "data_root"), ("device", "device")):
+    for name, key in (("quantizer", "quantizer"), ("data_dir", "data_root"), ("device", "device"),
+                      ("shared_finetune", "finetune_steps")):
         if getattr(args, name, None) is not None:
             options[key] = getattr(args, name)
     if getattr(args, "threads", None) is not None:

@@ -66,7 +66,9 @@ def make_evaluator(kind: str = "finetune", model: str = "resnet20", dataset: str
         return SharedEvaluator(model, dataset, seed=seed, **kwargs)
     foreign = sorted(set(kwargs) & set(KIND_OPTIONS["shared"]))
     if foreign:
-        raise EvaluatorError(f"{', '.join(foreign)}: options of --evaluator shared, not of {kind}")
+        flags = {"finetune_steps": "--shared-finetune"}
+        named = ", ".join(f"{flags[name]} ({name})" if name in flags else name for name in foreign)
+        raise EvaluatorError(f"{named}: options of --evaluator shared only, not of --evaluator {kind}")
     if kind == "finetune":
         if epochs is not None:
             kwargs["epochs"] = epochs
