@@ -28,7 +28,7 @@ from flowq.errors import SearchError
 from flowq.operators import SeededSampling
 from hwmodels.errors import FlowQError, GenomeError
 from problems import PROBLEMS, QuantProblem, make_evaluator
-from problems.base import ACCURACY
+from problems.base import ACCURACY, KIND_OPTIONS
 
 LEVEL_ORDER = ("coarse", "mid", "fine")
 DEFAULT_SOGA_THRESHOLD = 0.05  # t of hw-flowq eq. 1: 5 points of accuracy loss make the fitness negative
@@ -155,8 +155,8 @@ class Flow:
         kind = evaluator or recorded_kind or "finetune"
         if epochs is None and kind == recorded_kind:
             epochs = recorded.get("epochs")
-        if kind != recorded_kind:
-            options.pop("batch_size", None)  # the proxy's own option
+        for name in KIND_OPTIONS.get(recorded_kind, ()) if kind != recorded_kind else ():
+            options.pop(name, None)  # options only the recorded kind takes (the proxy's batch, the shared net's)
         problem_kwargs = {k: config[k] for k in ("tie", "fixed_bits", "batch", "bitwidths") if k in config}
         if config.get("level") == "fine" and "mapper_objective" in config:  # other levels record the base default
             problem_kwargs["mapper_objective"] = config["mapper_objective"]
