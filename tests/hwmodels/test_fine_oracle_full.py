@@ -66,3 +66,8 @@ def check_cases(seeds) -> int:
 @pytest.mark.parametrize("block", range(10))
 def test_mapper_equals_brute_force_on_full_arrays(block):
     assert check_cases(range(block * N_CASES // 10, (block + 1) * N_CASES // 10)) == 6 * N_CASES // 10
+
+
+def test_two_cases_on_full_arrays():
+    """A cheap subset for `make test`: an FC layer on spatial-168 RS and one on spatial-1024 WS."""
+    assert check_cases([0, 11]) == 12
