@@ -138,11 +138,13 @@ def _breakdowns(folder: Path, data: dict, workload=None, verbose: bool = False) 
         workload = _workload(folder, config, workload)
     except (FlowQError, KeyError, ImportError) as error:
         return [None] * len(data["front"]), f"no per-layer hardware cost: the workload cannot be rebuilt ({error})"
-    out, problem = [], None
+    out, problem, specs = [], None, {}
     with mapping_store(level):
         for solution in data["front"]:
             try:
-                spec = solution_spec(config, solution)
+                genes = json.dumps((solution.get("hw") or {}).get("genes") if isinstance(solution.get("hw"), dict)
+                                   else None)
+                spec = specs[genes] = specs[genes] if genes in specs else solution_spec(config, solution)
                 options = {"adc_bits": solution["adc_bits"]} if level == "reram" and "adc_bits" in solution else {}
                 cost = genome_cost(workload, spec, solution["bits_w"], solution["bits_a"], level=level,
                                    objective=config.get("mapper_objective") or "energy", **options)
@@ -158,92 +160,88 @@ def _breakdowns(folder: Path, data: dict, workload=None, verbose: bool = False) 
 
 
 # ---- figures ------------------------------------------------------------------------------------------------
-def _pareto_figure(data: dict, level_index: int, hover: list):
-    """Plotly figure: every pair of objectives side by side; history (fainter = older), front, leaders.
+# Plain Plotly.js figure dicts ({"data": [...], "layout": {...}}): plotly's Python figure classes validate every
+# property and cost more than the rest of the report; values are plain lists, readable by a person and the tests.
+def _axis(title: str, **extra) -> dict:
+    return dict(title={"text": title}, gridcolor="#e5e5e5", zeroline=False, **extra)
 
-    Values are plain lists (plotly would write numpy arrays as base64 typed arrays): the page's data stays
-    readable by a person and by the browser test."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
 
+def _pareto_figure(data: dict, level_index: int, hover: list) -> dict:
+    """Every pair of objectives side by side; per panel the traces history (fainter = older), front, leaders."""
     names = data["objectives"]
     pairs = list(itertools.combinations(range(len(names)), 2))
-    fig = make_subplots(rows=1, cols=len(pairs), horizontal_spacing=0.08 if len(pairs) > 1 else 0.1)
-    n_obj = len(names)
+    n_obj, gap = len(names), 0.08
+    width = (1 - gap * (len(pairs) - 1)) / len(pairs)
     history = [np.asarray(F, dtype=float).reshape(-1, n_obj) for F in data.get("front_history", [])][:-1]
     front = np.asarray([s["F"] for s in data["front"]], dtype=float).reshape(-1, n_obj)
     old = np.vstack(history) if history else np.zeros((0, n_obj))
     gens = np.concatenate([np.full(len(F), g + 1) for g, F in enumerate(history)]) if history else np.zeros(0)
     opacity = 0.12 + 0.5 * gens / max(len(history), 1)  # older -> fainter
-    index = np.arange(len(front))
-    for col, (i, j) in enumerate(pairs, start=1):
-        show = col == 1
-        if len(old):
-            fig.add_trace(go.Scatter(
-                x=_display(names[i], old[:, i]).tolist(), y=_display(names[j], old[:, j]).tolist(), mode="markers",
-                name="fronts of earlier generations (fainter = older)", legendgroup="history", showlegend=show,
-                marker=dict(color="grey", size=7, opacity=opacity.tolist()),
-                text=[f"generation {int(g)}" for g in gens], hoverinfo="skip"), 1, col)  # clicks reach the front
-        else:  # an empty trace keeps the trace order (history, front, leaders) the same in every panel
-            fig.add_trace(go.Scatter(x=[], y=[], mode="markers", showlegend=False, hoverinfo="skip"), 1, col)
-        fig.add_trace(go.Scatter(
-            x=_display(names[i], front[:, i]).tolist(), y=_display(names[j], front[:, j]).tolist(), mode="markers",
-            name=f"final front ({len(front)} solutions)", legendgroup="front", showlegend=show,
-            marker=dict(color="crimson", size=10, line=dict(color="black", width=0.5)),
-            customdata=[[level_index, int(k)] for k in index], text=hover,
-            hovertemplate="%{text}<extra></extra>"), 1, col)
+    traces, layout = [], {}
+    for col, (i, j) in enumerate(pairs):
+        axes = {"xaxis": f"x{col + 1 if col else ''}", "yaxis": f"y{col + 1 if col else ''}"}
+        show = col == 0
+        x_old, y_old = _display(names[i], old[:, i]).tolist(), _display(names[j], old[:, j]).tolist()
+        traces.append(dict(  # an empty history trace keeps the order (history, front, leaders) in every panel
+            type="scatter", mode="markers", x=x_old, y=y_old, showlegend=show and bool(len(old)),
+            name="fronts of earlier generations (fainter = older)", legendgroup="history",
+            marker=dict(color="grey", size=7, opacity=opacity.tolist()), text=[f"generation {int(g)}" for g in gens],
+            hoverinfo="skip", **axes))  # not hoverable: a click on a point always reaches the front trace
+        traces.append(dict(
+            type="scatter", mode="markers", x=_display(names[i], front[:, i]).tolist(),
+            y=_display(names[j], front[:, j]).tolist(), name=f"final front ({len(front)} solutions)",
+            legendgroup="front", showlegend=show, marker=dict(color="crimson", size=10, line=dict(color="black",
+                                                                                                 width=0.5)),
+            customdata=[[level_index, k] for k in range(len(front))], text=hover,
+            hovertemplate="%{text}<extra></extra>", **axes))
         for key, label, symbol, colour in LEADERS:
             k = data.get(f"{key}_leader")
             if k is None or not len(front):
                 continue
-            fig.add_trace(go.Scatter(
-                x=[_display(names[i], front[k:k + 1, i])[0]], y=[_display(names[j], front[k:k + 1, j])[0]],
-                mode="markers", name=f"{label} (#{k})", legendgroup=key, showlegend=show,
-                marker=dict(symbol=symbol, size=18 if symbol == "star" else 20, color=colour,
-                            line=dict(color="black" if symbol == "star" else colour, width=1 if symbol == "star"
-                                      else 3)),
-                customdata=[[level_index, int(k)]], text=[hover[k]], hovertemplate="%{text}<extra></extra>"),
-                1, col)
-        fig.update_xaxes(title_text=_label(names[i]), row=1, col=col)
-        fig.update_yaxes(title_text=_label(names[j]), row=1, col=col)
-    fig.update_layout(height=460, margin=dict(l=60, r=20, t=80, b=60), hovermode="closest",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.04, x=0), template="plotly_white")
-    return fig
+            star = symbol == "star"
+            traces.append(dict(
+                type="scatter", mode="markers", x=[float(_display(names[i], front[k:k + 1, i])[0])],
+                y=[float(_display(names[j], front[k:k + 1, j])[0])], name=f"{label} (#{k})", legendgroup=key,
+                showlegend=show, marker=dict(symbol=symbol, size=18 if star else 20, color=colour,
+                                             line=dict(color="black" if star else colour, width=1 if star else 3)),
+                customdata=[[level_index, k]], text=[hover[k]], hovertemplate="%{text}<extra></extra>", **axes))
+        suffix = str(col + 1) if col else ""
+        layout[f"xaxis{suffix}"] = _axis(_label(names[i]), domain=[col * (width + gap), col * (width + gap) + width],
+                                         anchor=f"y{suffix}")
+        layout[f"yaxis{suffix}"] = _axis(_label(names[j]), anchor=f"x{suffix}")
+    layout.update(height=460, margin=dict(l=60, r=20, t=80, b=60), hovermode="closest", plot_bgcolor="white",
+                  legend=dict(orientation="h", yanchor="bottom", y=1.04, x=0))
+    return {"data": traces, "layout": layout}
 
 
-def _pareto_3d(data: dict, level_index: int, hover: list):
-    import plotly.graph_objects as go
-
+def _pareto_3d(data: dict, level_index: int, hover: list) -> dict:
     names = data["objectives"]
     front = np.asarray([s["F"] for s in data["front"]], dtype=float).reshape(-1, 3)
     hv = data.get("hv_leader")
-    colours = ["gold" if k == hv else "crimson" for k in range(len(front))]
-    fig = go.Figure(go.Scatter3d(
-        x=_display(names[0], front[:, 0]).tolist(), y=_display(names[1], front[:, 1]).tolist(),
-        z=_display(names[2], front[:, 2]).tolist(),
-        mode="markers", marker=dict(size=[9 if k == hv else 5 for k in range(len(front))], color=colours,
-                                    line=dict(color="black", width=1)),
-        customdata=[[level_index, k] for k in range(len(front))], text=hover, hovertemplate="%{text}<extra></extra>",
-        name="final front"))
-    fig.update_layout(height=460, margin=dict(l=0, r=0, t=30, b=0), template="plotly_white",
-                      title=dict(text="3-D view (gold: HV-leader; drag to rotate)", font=dict(size=13)),
-                      scene=dict(xaxis_title=_label(names[0]), yaxis_title=_label(names[1]),
-                                 zaxis_title=_label(names[2])))
-    return fig
+    trace = dict(type="scatter3d", mode="markers", name="final front", x=_display(names[0], front[:, 0]).tolist(),
+                 y=_display(names[1], front[:, 1]).tolist(), z=_display(names[2], front[:, 2]).tolist(),
+                 marker=dict(size=[9 if k == hv else 5 for k in range(len(front))],
+                             color=["gold" if k == hv else "crimson" for k in range(len(front))],
+                             line=dict(color="black", width=1)),
+                 customdata=[[level_index, k] for k in range(len(front))], text=hover,
+                 hovertemplate="%{text}<extra></extra>")
+    layout = dict(height=460, margin=dict(l=0, r=0, t=30, b=0),
+                  title=dict(text="3-D view (gold: HV-leader; drag to rotate)", font=dict(size=13)),
+                  scene=dict(xaxis=dict(title={"text": _label(names[0])}), yaxis=dict(title={"text": _label(names[1])}),
+                             zaxis=dict(title={"text": _label(names[2])})))
+    return {"data": [trace], "layout": layout}
 
 
-def _hv_figure(data: dict):
-    import plotly.graph_objects as go
-
+def _hv_figure(data: dict) -> dict:
     hv = [v if _number(v) else None for v in data["hypervolume"]]
-    fig = go.Figure(go.Scatter(x=list(range(1, len(hv) + 1)), y=hv, mode="lines+markers", name="hypervolume",
-                               hovertemplate="generation %{x}: HV %{y:.5f}<extra></extra>"))
     ref = data.get("ref_point")
-    fig.update_layout(height=300, margin=dict(l=60, r=20, t=80, b=50), template="plotly_white",
-                      title=dict(text="hypervolume per generation" + (f" (reference point {ref})" if ref else ""),
-                                 font=dict(size=13)),
-                      xaxis=dict(title="generation", dtick=1 if len(hv) <= 20 else None), yaxis_title="hypervolume")
-    return fig
+    trace = dict(type="scatter", mode="lines+markers", name="hypervolume", x=list(range(1, len(hv) + 1)), y=hv,
+                 hovertemplate="generation %{x}: HV %{y:.5f}<extra></extra>")
+    layout = dict(height=300, margin=dict(l=60, r=20, t=80, b=50), plot_bgcolor="white",
+                  title=dict(text="hypervolume per generation" + (f" (reference point {ref})" if ref else ""),
+                             font=dict(size=13)),
+                  xaxis=_axis("generation", **({"dtick": 1} if len(hv) <= 20 else {})), yaxis=_axis("hypervolume"))
+    return {"data": [trace], "layout": layout}
 
 
 # ---- page ---------------------------------------------------------------------------------------------------
@@ -278,7 +276,7 @@ def _level_payload(folder: Path, top: Path, data: dict, level_index: int, hardwa
                        "metrics": {k: v for k, v in s["metrics"].items() if _number(v)},
                        "breakdown": b} for s, b in zip(data["front"], breakdown)],
         "hardware_note": problem,
-        "figures": {k: (json.loads(f.to_json()) if f is not None else None) for k, f in figures.items()},
+        "figures": figures,
         "run": {k: data.get(k) for k in ("run_id", "algorithm", "seed", "pop_size", "n_gen", "n_accuracy_evaluations",
                                          "seconds", "evaluator", "baseline", "baseline_bits", "ref_point",
                                          "environment")},  # environment: the search's (flowq.environment)
