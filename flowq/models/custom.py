@@ -27,10 +27,15 @@ def is_spec(model) -> bool:
 
 
 def canonical_spec(spec: str) -> str:
-    """`spec` with a file path made absolute (so that a run recorded with it resolves from any directory)."""
+    """`spec` with a file path made absolute, and a one-module spec that only the current folder provides
+    (`mynet:build` next to the user, not installed) written as that file's absolute path, so that a run recorded
+    with it resolves from any directory (refine, train)."""
     target, _, attr = spec.rpartition(":")
     if target.endswith(".py") or os.sep in target or "/" in target:
         return f"{Path(target).expanduser().resolve()}:{attr}"
+    local = Path.cwd() / f"{target}.py"
+    if target.isidentifier() and local.is_file() and importlib.util.find_spec(target) is None:
+        return f"{local.resolve()}:{attr}"
     return spec
 
 

@@ -78,6 +78,12 @@ def test_factory_specs_get_classes_and_input_size_and_bad_ones_are_named(net_fil
     assert build_model("torch.nn:Identity").__class__ is nn.Identity  # an importable module:callable
 
 
+def test_a_module_spec_only_the_current_folder_provides_is_recorded_as_its_file(net_file, monkeypatch):
+    monkeypatch.chdir(net_file.parent)
+    assert model_name("mynet:tiny") == f"{net_file.resolve()}:tiny"  # refine / train work from anywhere
+    assert model_name("torch.nn:Identity") == "torch.nn:Identity"  # an installed module stays as given
+
+
 def test_workload_follows_the_trained_network(net_file, image_folder):
     assert dataset_shape("imagefolder", root=image_folder) == (3, (3, 224, 224))
     data = load_dataset("imagefolder", root=image_folder, image_size=16)  # PIL only, no torchvision
