@@ -135,3 +135,14 @@ def test_rank_fidelity_on_lenet5_graded_genomes():
     assert spearmanr(psi_shared, psi_finetune).statistic >= 0.25
     worst = min(range(12), key=lambda i: psi_finetune[i])
     assert psi_shared[worst] == min(psi_shared)
+
+
+def test_cli_refuses_shared_options_on_another_evaluator(tmp_path, capsys):
+    from flowq.cli import main
+
+    args = ["search", "--model", "lenet5", "--level", "coarse", "--pop", "2", "--gen", "1",
+            "--out", str(tmp_path / "r")]
+    assert main(args + ["--evaluator", "finetune", "--shared-finetune", "3"]) == 2
+    assert "--shared-finetune" in capsys.readouterr().err
+    assert main(args + ["--evaluator", "shared", "--epochs", "1"]) == 2
+    assert "--shared-finetune STEPS" in capsys.readouterr().err
