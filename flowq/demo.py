@@ -192,7 +192,7 @@ def remeasure_front(flow: Flow, result: SearchResult, model: str, options: dict,
 
 def _print_summary(data: dict, paths: list) -> None:
     search = data["evaluators"]["search"]
-    print(f"demo finished in {duration(data['demo_seconds'])} (one-off work {duration(data["one_off_seconds"])}); "
+    print(f"demo finished in {duration(data['demo_seconds'])} (one-off work {duration(data['one_off_seconds'])}); "
           f"accuracy during the searches: {EVALUATOR_TEXT[search]}")
     for level in data["levels"]:
         hv = " ".join(f"{v:.4f}" for v in level["hypervolume"])
