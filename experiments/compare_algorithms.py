@@ -127,8 +127,8 @@ def significance(values, baseline, rng: np.random.Generator) -> dict:
 
 
 def run(preset: str = "quick", out="runs/compare", *, seed: int = 0, n_seeds: int | None = None,
-        th: float | None = None, algorithms=ALGORITHMS, common_start: bool = False, pop: int | None = None, gen: int | None = None,
-        verbose: bool = True) -> dict:
+        th: float | None = None, algorithms=ALGORITHMS, common_start: bool = False, pop: int | None = None,
+        gen: int | None = None, verbose: bool = True) -> dict:
     """Run every algorithm over the seeds and write the comparison; returns the compare.json content."""
     cfg = PRESETS[preset]
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -249,8 +249,8 @@ def run_record(preset: str, pop: int, gen: int, n_seeds: int, seed: int, wall: f
         commit = "unknown"
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (f"*Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: `compare_algorithms.py --{preset} --pop {pop} "
-            f"--gen {gen} --seeds {n_seeds} --seed {seed}`; commit {commit}; {os.cpu_count()} cores; wall {wall:.0f} s, "
-            f"CPU {cpu:.0f} s (this process), load {load:.1f}.*")
+            f"--gen {gen} --seeds {n_seeds} --seed {seed}`; commit {commit}; {os.cpu_count()} cores; "
+            f"wall {wall:.0f} s, CPU {cpu:.0f} s (this process), load {load:.1f}.*")
 
 
 def _n_orderings(n: int) -> int:

@@ -300,8 +300,8 @@ def test_each_agent_beats_random_search(name, landscape):
     best = agent.curve[-1]["best_so_far"]
     print(f"{name}: best after {n} evaluations {best:.4f}; random search best after {n}: median "
           f"{np.median(baseline):.4f}, 90 % in [{np.quantile(baseline, 0.05):.4f}, {np.quantile(baseline, 0.95):.4f}]"
-          f" (agent's rank {np.mean(baseline < best):.2f}); greedy policy {greedy_reward:.4f} vs random 95th-percentile "
-          f"draw {p95:.4f}; optimum {rewards.max():.4f}")
+          f" (agent's rank {np.mean(baseline < best):.2f}); greedy policy {greedy_reward:.4f} vs random "
+          f"95th-percentile draw {p95:.4f}; optimum {rewards.max():.4f}")
     assert best >= np.median(baseline)
     assert greedy_reward >= p95
 

@@ -16,7 +16,6 @@ from flowq.cli import main
 from flowq.errors import SearchError
 from flowq.flow import Flow
 from flowq.random_search import RandomSearch
-from problems import PROBLEMS
 
 SENSITIVITY = np.linspace(0.12, 0.03, 5)
 
