@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flowq.cli import _fmt
+from flowq.cli.common import _fmt
 from hwmodels.errors import FlowQError, GenomeError
 
 COLUMNS = ("energy", "adc", "dac", "crossbar", "shift_add", "buffer", "control", "inter_tile", "adc_share",
