@@ -4,24 +4,16 @@ ResNet-18 121, exactly. Hardware only (fast)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import importlib
 
 import pytest
 
 from hwmodels.reram import load_reram_spec
 from hwmodels.zoo import get_workload
 
-EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
-
-
 @pytest.fixture(scope="module")
-def benq():
-    sys.path.insert(0, str(EXPERIMENTS))
-    import benq_tables
-
-    yield benq_tables
-    sys.path.remove(str(EXPERIMENTS))
+def benq(experiments_on_path):
+    return importlib.import_module("benq_tables")
 
 
 def test_reram_benq_reproduces_table5_vgg_per_layer(benq):

@@ -3,7 +3,7 @@ experiments/results/, so a table typed by hand or left stale after a re-run fail
 
 from __future__ import annotations
 
-import sys
+import importlib
 from pathlib import Path
 
 import pytest
@@ -12,12 +12,8 @@ EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 
 
 @pytest.fixture(scope="module")
-def assemble():
-    sys.path.insert(0, str(EXPERIMENTS))
-    import assemble as module
-
-    yield module
-    sys.path.remove(str(EXPERIMENTS))
+def assemble(experiments_on_path):
+    return importlib.import_module("assemble")
 
 
 def test_committed_document_equals_what_the_committed_results_assemble(assemble):

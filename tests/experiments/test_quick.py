@@ -18,21 +18,11 @@ from __future__ import annotations
 
 import importlib
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
-
-EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def experiments_on_path():
-    sys.path.insert(0, str(EXPERIMENTS))
-    yield
-    sys.path.remove(str(EXPERIMENTS))
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("experiments_on_path")]
 
 
 def run_quick(name: str, out: Path, *extra: str, seeds: int = 1) -> Path:
